@@ -1,0 +1,1 @@
+"""Network description: topology generators, CSR synapse storage, the network spec and its validation."""

@@ -1,0 +1,78 @@
+"""What every neuron model provides, and the shared bits of parameter checking and time stepping."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Callable, NamedTuple
+
+import torch
+
+
+def check(ok: bool, field: str, value: Any, expected: str) -> None:
+    """Raise ``ValueError`` naming the field, its bad value and what was expected."""
+    if not ok:
+        raise ValueError(f"{field}: expected {expected}, got {value!r}")
+
+
+def check_positive(obj: Any, *names: str, allow_zero: bool = False) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        ok = isinstance(value, (int, float)) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
+        check(ok, name, value, "a finite number >= 0" if allow_zero else "a finite number > 0 (seconds)")
+
+
+def check_finite(obj: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        check(isinstance(value, (int, float)) and math.isfinite(value), name, value, "a finite number")
+
+
+def check_choice(obj: Any, name: str, choices: tuple[str, ...]) -> None:
+    value = getattr(obj, name)
+    check(value in choices, name, value, f"one of {choices}")
+
+
+def params_from_dict(cls: type, values: dict[str, Any], where: str = "") -> Any:
+    """Build a parameter dataclass from a mapping, naming unknown keys (e.g. from a TOML table)."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{where}{unknown[0]}: unknown parameter for {cls.__name__}; expected one of {sorted(known)}")
+    return cls(**values)
+
+
+def decay(dt: float, tau: float) -> float:
+    """exp(−dt/τ); τ = 0 means an instantaneous variable (decays to 0 within one step)."""
+    return math.exp(-dt / tau) if tau > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class NeuronModel:
+    """A neuron model as the engines see it: every function here is the model's only copy of its math.
+
+    ``discretise(params, dt)`` turns parameters into per-step coefficients once; ``step(x, state,
+    coef, i_ext, surrogate)`` advances one step of ``dt`` and returns ``(spikes, new_state)``.
+    """
+
+    name: str
+    params: type
+    state: type
+    discretise: Callable[[Any, float], NamedTuple]
+    init_state: Callable[..., NamedTuple]
+    step: Callable[..., tuple[torch.Tensor, NamedTuple]]
+    shortest_tau: Callable[[Any], float]
+
+
+def run_steps(model: NeuronModel, x: torch.Tensor, state: NamedTuple, coef: NamedTuple,
+              i_ext: torch.Tensor | None = None, surrogate: str | None = None):
+    """Multi-step form: feed a time-major input ``x`` of shape (T, B, N); return spikes (T, B, N) and the final state.
+
+    Differentiable end to end when ``surrogate`` names a surrogate gradient.
+    """
+    if x.dim() < 2:
+        raise ValueError(f"x: expected a time-major tensor (T, ...), got shape {tuple(x.shape)}")
+    out = []
+    for t in range(x.shape[0]):
+        z, state = model.step(x[t], state, coef, i_ext=i_ext, surrogate=surrogate)
+        out.append(z)
+    return torch.stack(out), state  # (T, B, N)
