@@ -1,0 +1,68 @@
+r"""Rate-based Hebbian rules on sparse synapses, driven by low-pass spike traces (activities).
+
+Activities are unit-jump traces :math:`x` with time constant τ (so a neuron firing at rate r has
+⟨x⟩ = r·τ). Every step, for every (unmasked) synapse:
+
+* ``hebbian``: :math:`\dot w = \eta\, x_{pre} x_{post} - \lambda w`  (outer product with decay)
+* ``oja``:     :math:`\dot w = \eta\, x_{post} (x_{pre} - x_{post} w)`  (Oja 1982; bounded norm)
+
+Both cost O(S) per step. Weights are clipped to [w_min, w_max].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from ..neurons.base import check_choice, check_finite, check_positive, decay
+from .events import Spikes
+from .stdp import _check_bounds
+from .synapses import SynapseIndex
+
+
+@dataclass(frozen=True)
+class Hebbian:
+    eta: float = 1e-3       # 1/s
+    decay: float = 0.0      # λ, 1/s
+    tau_pre: float = 20e-3
+    tau_post: float = 20e-3
+    kind: str = "hebbian"   # or "oja"
+    w_min: float = -1e9
+    w_max: float = 1e9
+
+    name = "hebbian"
+
+    def __post_init__(self):
+        check_positive(self, "tau_pre", "tau_post")
+        check_finite(self, "eta", "decay")
+        check_choice(self, "kind", ("hebbian", "oja"))
+        _check_bounds(self)
+
+    def shortest_tau(self) -> float:
+        return min(self.tau_pre, self.tau_post)
+
+    class State(NamedTuple):
+        x_pre: torch.Tensor
+        x_post: torch.Tensor
+
+    def init_state(self, idx: SynapseIndex, n_trials, device=None, dtype=torch.float32):
+        return self.State(torch.zeros(n_trials, idx.n_pre, device=device, dtype=dtype),
+                          torch.zeros(n_trials, idx.n_post, device=device, dtype=dtype))
+
+    def discretise(self, dt):
+        return decay(dt, self.tau_pre), decay(dt, self.tau_post), dt
+
+    def step(self, w, state, idx: SynapseIndex, pre: Spikes, post: Spikes, coef, mask=None, modulator=None):
+        a_pre, a_post, dt = coef
+        x_pre = state.x_pre * a_pre + pre.dense
+        x_post = state.x_post * a_post + post.dense
+        xp, xq = x_pre[:, idx.pre], x_post[:, idx.post]  # (B, S)
+        if self.kind == "hebbian":
+            dw = self.eta * xp * xq - self.decay * w
+        else:
+            dw = self.eta * xq * (xp - xq * w)
+        if mask is not None:
+            dw = dw * mask
+        w.add_(dt * dw).clamp_(self.w_min, self.w_max)
+        return self.State(x_pre, x_post)

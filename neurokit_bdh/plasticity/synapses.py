@@ -1,0 +1,53 @@
+"""Index of a sparse synapse set that plasticity rules and engines share: who connects to whom.
+
+Synapses are numbered in CSR order (sorted by presynaptic neuron). ``out_synapses`` expands the rows
+of spiking presynaptic neurons, ``in_synapses`` the columns of spiking postsynaptic neurons (via a
+CSC permutation), both vectorised and batched over trials: a spike is a pair (trial b, neuron n).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def expand_ranges(starts: torch.Tensor, counts: torch.Tensor):
+    """For ranges [starts[k], starts[k] + counts[k]) return (owner k per element, element index)."""
+    owner = torch.repeat_interleave(torch.arange(len(counts), device=counts.device), counts)
+    first = torch.cumsum(counts, 0) - counts
+    pos = torch.arange(len(owner), device=counts.device) - first[owner]
+    return owner, starts[owner] + pos
+
+
+@dataclass(frozen=True)
+class SynapseIndex:
+    n_pre: int
+    n_post: int
+    pre: torch.Tensor      # (S,) int64 presynaptic neuron of each synapse
+    post: torch.Tensor     # (S,) int64 postsynaptic neuron of each synapse
+    indptr: torch.Tensor   # (n_pre + 1,) CSR row pointers
+    in_ptr: torch.Tensor   # (n_post + 1,) CSC column pointers
+    in_perm: torch.Tensor  # (S,) synapse ids sorted by post
+
+    @classmethod
+    def from_csr(cls, n_pre: int, n_post: int, indptr, indices, device=None) -> "SynapseIndex":
+        indptr = torch.as_tensor(indptr, dtype=torch.int64, device=device)
+        post = torch.as_tensor(indices, dtype=torch.int64, device=device)
+        pre = torch.repeat_interleave(torch.arange(n_pre, device=device), indptr[1:] - indptr[:-1])
+        in_perm = torch.argsort(post * n_pre + pre)  # stable order: by post, then pre
+        in_ptr = torch.zeros(n_post + 1, dtype=torch.int64, device=device)
+        in_ptr[1:] = torch.cumsum(torch.bincount(post, minlength=n_post), 0)
+        return cls(n_pre, n_post, pre, post, indptr, in_ptr, in_perm)
+
+    @property
+    def n_syn(self) -> int:
+        return self.pre.numel()
+
+    def out_synapses(self, neurons: torch.Tensor):
+        """Synapses leaving each spiking presynaptic neuron: (owner index into ``neurons``, synapse id)."""
+        return expand_ranges(self.indptr[neurons], self.indptr[neurons + 1] - self.indptr[neurons])
+
+    def in_synapses(self, neurons: torch.Tensor):
+        """Synapses entering each spiking postsynaptic neuron: (owner index into ``neurons``, synapse id)."""
+        owner, k = expand_ranges(self.in_ptr[neurons], self.in_ptr[neurons + 1] - self.in_ptr[neurons])
+        return owner, self.in_perm[k]
