@@ -1,0 +1,1 @@
+"""Analysis of run files (spike rasters, synapse growth) and figures."""

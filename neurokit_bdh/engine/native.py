@@ -2,17 +2,22 @@
 
 Per step ``t``, in this order (the timing convention every engine and exporter follows):
 
-1. each neuron population takes its input ``x`` (the ring-buffer slot of step ``t``: synaptic spikes
-   and Poisson drive) and its external current, and advances one step (``neurons/``);
-   spike sources emit their spikes of step ``t``;
-2. every projection pushes the spikes of its presynaptic population along the CSR rows of the neurons
-   that spiked: a spike at step ``t`` through a synapse with delay ``d >= 1`` steps lands in slot ``t + d``;
+1. each neuron population takes its input ``x`` (what arrives in step ``t``: synaptic spikes and Poisson
+   drive) and its external current, and advances one step (``neurons/``); spike sources emit;
+2. a spike at step ``t`` through a synapse with delay ``d >= 1`` steps arrives as input of step ``t + d``,
+   carrying the synapse's weight from before step ``t``'s plasticity update;
 3. plasticity rules see the step's pre- and postsynaptic spikes (``plasticity/``);
 4. recording, then structural plasticity every ``interval``.
 
-Several independent trials run batched (leading dimension B): each trial has its own state, weights
-and random input stream. Randomness comes from one ``torch.Generator`` seeded from the spec, so a run
-on the CPU is bit-identical for the same seed.
+For speed the engine advances K steps at a time, K no larger than the shortest delay (no spike can arrive
+within the chunk it was emitted in), then propagates and learns from the whole chunk's spikes at once:
+the neurons' inputs for the chunk are already in the ring buffer, and the rules evaluate every trace at
+each event's own step, so the result equals a step-by-step simulation. Rules that change every synapse
+every step (Hebbian, reward-modulated) run chunks of one step.
+
+Several independent trials run batched (leading dimension B): each has its own state, weights and random
+input stream. Randomness comes from one ``torch.Generator`` seeded from the spec: a CPU run is
+bit-identical for the same seed.
 """
 from __future__ import annotations
 
@@ -24,7 +29,10 @@ import torch
 
 from ..graph.network import Network, plastic_mask, subseed
 from ..neurons import NEURON_MODELS
-from ..plasticity import Spikes, SynapseIndex
+from ..plasticity import ChunkSpikes, SynapseIndex
+
+MAX_CHUNK = 64     # steps advanced between propagation/learning passes (capped by the shortest delay)
+DRIVE_BLOCK = 256  # steps of Poisson drive sampled at once
 
 
 @dataclass
@@ -35,9 +43,9 @@ class RunResult:
     dt: float
     n_trials: int
     wall_s: float
-    spike_counts: dict[str, np.ndarray]          # pop -> (B, n) spikes per neuron
-    spikes: dict[str, tuple] = field(default_factory=dict)  # pop -> (trial, neuron, step) when kept
-    weights: dict[str, tuple] = field(default_factory=dict)  # proj -> (indptr, indices, w (B, S)) at the end
+    spike_counts: dict[str, np.ndarray]                       # pop -> (B, n) spikes per neuron
+    spikes: dict[str, tuple] = field(default_factory=dict)    # pop -> (trial, neuron, step) when kept
+    weights: dict[str, tuple] = field(default_factory=dict)   # proj -> (indptr, indices, w (B, S)) at the end
     initial_weights: dict[str, tuple] = field(default_factory=dict)
     births: dict[str, int] = field(default_factory=dict)
     deaths: dict[str, int] = field(default_factory=dict)
@@ -50,13 +58,14 @@ class RunResult:
 
 
 class _Pop:
-    """Runtime state of one population."""
+    """Runtime state of one population: neuron state or spike source, input ring buffer, drives."""
 
     def __init__(self, rp, spec, B, device, dtype, gen):
         self.name, self.size, self.kind = rp.name, rp.size, rp.model
         self.is_exc = torch.as_tensor(rp.is_exc, device=device)
-        self.ring = None  # (R, B, n) created when a projection targets this population
+        self.ring = None  # (R, B, n) arrivals by step modulo R; created when a projection targets this population
         self.poisson, self.current = [], []
+        self.B, self.device, self.dtype, self.gen = B, device, dtype, gen
         if rp.model in NEURON_MODELS:
             self.model = NEURON_MODELS[rp.model]
             self.coef = self.model.discretise(rp.params, spec.dt)
@@ -68,21 +77,48 @@ class _Pop:
             order = np.argsort(steps, kind="stable")
             self.src_steps = steps[order]
             self.src_neurons = torch.as_tensor(np.asarray(rp.params["neurons"], np.int64)[order], device=device)
-            self.src_ptr = 0
-        self.B, self.device, self.dtype, self.gen = B, device, dtype, gen
 
-    def emit_source(self, t):
+    def emit_source(self, t0: int, K: int) -> torch.Tensor:
+        """Spikes of a source for steps t0..t0+K-1, (K, B, n)."""
         if self.kind == "poisson":
-            return (torch.rand((self.B, self.size), generator=self.gen, device=self.device) < self.p).to(self.dtype)
-        z = torch.zeros((self.B, self.size), device=self.device, dtype=self.dtype)
-        lo = self.src_ptr
-        hi = lo
-        while hi < len(self.src_steps) and self.src_steps[hi] <= t:
-            hi += 1
+            return (torch.rand((K, self.B, self.size), generator=self.gen, device=self.device) < self.p).to(self.dtype)
+        z = torch.zeros((K, self.B, self.size), device=self.device, dtype=self.dtype)
+        lo, hi = np.searchsorted(self.src_steps, [t0, t0 + K])
         if hi > lo:
-            z[:, self.src_neurons[lo:hi]] = 1.0
-            self.src_ptr = hi
+            k = torch.as_tensor(self.src_steps[lo:hi] - t0, device=self.device)
+            z[k, :, self.src_neurons[lo:hi]] = 1.0
         return z
+
+    def add_drive(self, x: torch.Tensor, t0: int) -> None:
+        """Add the Poisson drive of steps t0..t0+K-1 to the chunk input x (K, B, n), in place.
+
+        Each drive is Binomial(n_sources, rate·dt) input spikes × weight per neuron and step, sampled as
+        sorted event positions for DRIVE_BLOCK steps at a time.
+        """
+        K = x.shape[0]
+        flat_x = x.view(-1)
+        for d in self.poisson:
+            per = self.B * d["size"]
+            t = t0
+            while t < t0 + K:
+                j = t % DRIVE_BLOCK
+                if j == 0 or d.get("events") is None:
+                    ev = bernoulli_events(DRIVE_BLOCK * per * d["n"], d["p"], self.gen, self.device) // d["n"]
+                    d["events"] = ev
+                    d["bounds"] = torch.searchsorted(ev, torch.arange(DRIVE_BLOCK + 1, device=self.device) * per).tolist()
+                take = min(DRIVE_BLOCK - j, t0 + K - t)
+                ev = d["events"][d["bounds"][j]:d["bounds"][j + take]] + (t - t0 - j) * per
+                if d["idx"] is not None:  # drive on a subset: map (step, trial, i) to the population's neuron idx[i]
+                    ev = (ev // d["size"]) * self.size + d["idx"][ev % d["size"]]
+                flat_x.index_add_(0, ev, torch.full(ev.shape, d["w"], device=self.device, dtype=x.dtype))
+                t += take
+
+    def i_ext(self, t: int):
+        out = None
+        for amp, start, stop in self.current:
+            if start <= t < stop:
+                out = amp if out is None else out + amp
+        return out
 
 
 class _Proj:
@@ -90,11 +126,13 @@ class _Proj:
 
     def __init__(self, rp, pre: _Pop, post: _Pop, spec, B, device, dtype, gen):
         self.name, self.pre, self.post, self.rp = rp.name, pre, post, rp
-        self.B, self.device, self.dtype, self.gen, self.dt = B, device, dtype, gen, spec.dt
+        self.B, self.device, self.dtype, self.gen = B, device, dtype, gen
         self.rule, self.structural = rp.rule, rp.structural
         self.births = self.deaths = 0
         csr = rp.csr
         self._load(csr.indptr, csr.indices, np.broadcast_to(csr.weights, (B, csr.n_syn)), csr.delays, rp.plastic)
+        self.min_delay = int(csr.delays.min()) if csr.n_syn else 1 << 30
+        self.max_delay = int(csr.delays.max()) if csr.n_syn else 1
         if self.rule is not None:
             self.rule_coef = self.rule.discretise(spec.dt)
             self.rule_state = self.rule.init_state(self.idx, B, device, dtype)
@@ -102,37 +140,34 @@ class _Proj:
             self.weak_time = torch.zeros(self.idx.n_syn, dtype=torch.float64, device=device)
             self.interval = self.structural.interval_steps(spec.dt)
             self.allowed_pre = pre.is_exc if rp.plastic_on != "all" else torch.ones_like(pre.is_exc)
+            self.new_delay = int(np.median(csr.delays)) if csr.n_syn else 1
 
     def _load(self, indptr, indices, w, delays, mask):
         dev = self.device
         self.idx = SynapseIndex.from_csr(self.pre.size, self.post.size, indptr, indices, device=dev)
-        self.w = torch.as_tensor(np.ascontiguousarray(w), dtype=self.dtype, device=dev).clone()  # (B, S)
-        self.delays = torch.as_tensor(np.asarray(delays, np.int64), device=dev)
-        d = np.asarray(delays)
+        self.w = torch.tensor(np.ascontiguousarray(w), dtype=self.dtype, device=dev).contiguous()  # (B, S), a copy
+        d = np.asarray(delays, np.int64)
+        self.delays = torch.as_tensor(d, device=dev)
         self.const_delay = int(d[0]) if d.size and (d == d[0]).all() else None
-        self.max_delay = int(d.max()) if d.size else 1
         self.mask = None if mask is None else torch.as_tensor(mask, device=dev)
 
-    def propagate(self, spikes: Spikes, t: int):
-        """Add the weights of every synapse of a spiking neuron into the target's ring buffer."""
-        if spikes.empty or self.idx.n_syn == 0:
-            return
-        owner, syn = self.idx.out_synapses(spikes.n)
+    def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator):
+        """Learn from a chunk's spikes and push the transmitted weights into the target's ring buffer."""
+        idx = self.idx
+        owner, syn = idx.out_synapses(pre.n)
+        k, b = pre.k[owner], pre.b[owner]
+        if self.rule is not None:
+            self.rule_state, w_tx = self.rule.chunk(self.w, self.rule_state, idx, pre, post, self.rule_coef,
+                                                    (k, b, syn), self.mask, modulator)
+        else:
+            w_tx = self.w.view(-1)[b * idx.n_syn + syn]
         if syn.numel() == 0:
             return
-        b = spikes.b[owner]
         ring = self.post.ring
         R, B, n = ring.shape
-        if self.const_delay is not None:
-            base = ((t + self.const_delay) % R) * B * n
-            flat = base + b * n + self.idx.post[syn]
-        else:
-            flat = ((t + self.delays[syn]) % R) * (B * n) + b * n + self.idx.post[syn]
-        ring.view(-1).index_add_(0, flat, self.w[b, syn])
-
-    def learn(self, pre: Spikes, post: Spikes, modulator):
-        self.rule_state = self.rule.step(self.w, self.rule_state, self.idx, pre, post, self.rule_coef,
-                                         self.mask, modulator)
+        d = self.const_delay if self.const_delay is not None else self.delays[syn]
+        flat = ((t0 + k + d) % R) * (B * n) + b * n + idx.post[syn]
+        ring.view(-1).index_add_(0, flat, w_tx)
 
     def restructure(self):
         """Prune synapses weak for t_prune, grow new ones by preferential attachment; rebuild the CSR."""
@@ -141,20 +176,15 @@ class _Proj:
         pre, post = idx.pre[keep], idx.post[keep]
         new_pre, new_post = s.grow(pre, post, idx.n_pre, idx.n_post, self.allowed_pre, self.gen,
                                    recurrent=self.pre is self.post)
-        n_new = new_pre.numel()
-        self.deaths += int((~keep).sum())
+        n_new, n_dead = new_pre.numel(), int((~keep).sum())
         self.births += n_new
+        self.deaths += n_dead
         sign = torch.where(self.pre.is_exc[new_pre], 1.0, -1.0).to(self.dtype)
-        w_new = (s.w_new * sign).expand(self.B, n_new)
-        d_new = torch.full((n_new,), self.max_delay if self.const_delay is None else self.const_delay,
-                           dtype=torch.int64, device=self.device)
-        if self.const_delay is None:  # new synapses get the projection's median delay
-            d_new.fill_(int(self.delays.float().median()))
-        all_pre = torch.cat([pre, new_pre])
-        all_post = torch.cat([post, new_post])
+        all_pre, all_post = torch.cat([pre, new_pre]), torch.cat([post, new_post])
         order = torch.argsort(all_pre * idx.n_post + all_post)
         all_pre, all_post = all_pre[order], all_post[order]
-        w = torch.cat([self.w[:, keep], w_new], 1)[:, order]
+        w = torch.cat([self.w[:, keep], (s.w_new * sign).expand(self.B, n_new)], 1)[:, order]
+        d_new = torch.full((n_new,), self.new_delay, dtype=torch.int64, device=self.device)
         delays = torch.cat([self.delays[keep], d_new])[order]
         weak = torch.cat([self.weak_time[keep], torch.zeros(n_new, dtype=torch.float64, device=self.device)])[order]
         indptr = torch.zeros(idx.n_pre + 1, dtype=torch.int64, device=self.device)
@@ -165,17 +195,23 @@ class _Proj:
                                 self.pre.is_exc.cpu().numpy(), self.post.is_exc.cpu().numpy())
         self._load(indptr.cpu().numpy(), all_post.cpu().numpy(), w.cpu().numpy(), delays.cpu().numpy(), mask)
         self.weak_time = weak
-        return n_new, int((~keep).sum())
+        return n_new, n_dead
 
     def snapshot(self):
+        """(indptr, indices, weights (B, S)) as numpy copies."""
         idx = self.idx
-        return idx.indptr.cpu().numpy(), idx.post.cpu().numpy().astype(np.int32), self.w.cpu().numpy()
+        return (idx.indptr.cpu().numpy().copy(), idx.post.cpu().numpy().astype(np.int32),
+                self.w.cpu().numpy().copy())
 
 
 class NativeEngine:
     """Simulate a realised :class:`~neurokit_bdh.graph.network.Network` on ``device``."""
 
-    def __init__(self, net: Network, device: str | torch.device = "cpu", dtype=torch.float32):
+    def __init__(self, net: Network, device: str | torch.device = "cpu", dtype=torch.float32,
+                 compile: bool | None = None):
+        """``compile``: fuse each population's K-step neuron update into one kernel with torch.compile
+        (a one-time compilation of ~15 s, cached on disk; worth it for long runs). ``None``: only for runs
+        of at least 10^8 neuron-steps. Falls back to eager execution if compilation fails."""
         spec = net.spec
         self.net, self.spec, self.dt = net, spec, spec.dt
         self.device = torch.device(device)
@@ -187,13 +223,18 @@ class NativeEngine:
         self.pops = {n: _Pop(rp, spec, B, self.device, dtype, self.gen) for n, rp in net.populations.items()}
         self.projs = [_Proj(rp, self.pops[rp.pre], self.pops[rp.post], spec, B, self.device, dtype, self.gen)
                       for rp in net.projections.values()]
+        per_step = any(p.rule is not None and p.rule.per_step for p in self.projs)
+        self.max_chunk = 1 if per_step else min([MAX_CHUNK] + [p.min_delay for p in self.projs])
         for pop in self.pops.values():
             incoming = [p.max_delay for p in self.projs if p.post is pop]
             if incoming:
-                pop.ring = torch.zeros((max(incoming) + 1, B, pop.size), device=self.device, dtype=dtype)
+                pop.ring = torch.zeros((max(incoming) + self.max_chunk, B, pop.size), device=self.device, dtype=dtype)
         self.modulator = None
         for inp in spec.inputs:
             self._add_input(inp, dtype)
+        n_neurons = sum(p.size for p in self.pops.values())
+        self.compile = compile if compile is not None else spec.n_steps * n_neurons * self.B >= 1e8
+        self._compiled = {}
 
     def _add_input(self, inp, dtype):
         dt, dev = self.dt, self.device
@@ -204,8 +245,9 @@ class NativeEngine:
         pop = self.pops[inp.target]
         idx = None if inp.neurons is None else torch.as_tensor(inp.neurons, device=dev)
         if inp.type == "poisson":
-            n = int(inp.params.get("n_sources", 1))
-            pop.poisson.append((idx, n, float(inp.params["rate"]) * dt, float(inp.params["weight"])))
+            pop.poisson.append(dict(idx=idx, size=pop.size if idx is None else len(idx),
+                                    n=int(inp.params.get("n_sources", 1)), p=float(inp.params["rate"]) * dt,
+                                    w=float(inp.params["weight"])))
         else:
             amp = torch.zeros(pop.size, device=dev, dtype=dtype)
             amp[slice(None) if idx is None else idx] = float(inp.params["amplitude"])
@@ -213,106 +255,129 @@ class NativeEngine:
             stop = int(round(inp.params.get("stop", self.spec.duration) / dt))
             pop.current.append((amp, start, stop))
 
-    def _drive(self, pop: _Pop, x: torch.Tensor):
-        """Add Poisson drive (Binomial(n_sources, rate·dt) input spikes per step) to the input ``x``."""
-        for idx, n, p, w in pop.poisson:
-            shape = (self.B, pop.size if idx is None else len(idx))
-            if n == 1:
-                k = (torch.rand(shape, generator=self.gen, device=self.device) < p).to(x.dtype)
-            else:
-                k = torch.binomial(torch.full(shape, float(n), device=self.device),
-                                   torch.full(shape, p, device=self.device), generator=self.gen).to(x.dtype)
-            if idx is None:
-                x = x + w * k
-            else:
-                x = x.index_add(1, idx, w * k)
-        return x
-
-    def _current(self, pop: _Pop, t: int):
-        i_ext = None
-        for amp, start, stop in pop.current:
-            if start <= t < stop:
-                i_ext = amp if i_ext is None else i_ext + amp
-        return i_ext
-
     def _modulator(self, t: int):
         if self.modulator is None:
             return None
         steps, values = self.modulator
         k = np.searchsorted(steps, t, side="right") - 1
-        v = values[k] if k >= 0 else 0.0
-        return torch.full((self.B,), float(v), device=self.device)
+        return torch.full((self.B,), float(values[k]) if k >= 0 else 0.0, device=self.device)
+
+    def _chunk_len(self, t: int, n_steps: int, periods: list[int]) -> int:
+        """Steps to the next chunk boundary: shortest delay, the end, or a recording/structural/flush step."""
+        K = min(self.max_chunk, n_steps - t)
+        for p in periods:
+            K = min(K, p - t % p)
+        return K
+
+    def _advance(self, pop: _Pop, t0: int, K: int) -> torch.Tensor:
+        """Advance one population K steps; return its spikes (K, B, n)."""
+        if pop.kind not in NEURON_MODELS:
+            return pop.emit_source(t0, K)
+        B, n = self.B, pop.size
+        if pop.ring is not None:
+            R = pop.ring.shape[0]
+            slots = torch.arange(t0, t0 + K, device=self.device) % R
+            x = pop.ring.index_select(0, slots)  # (K, B, n)
+            pop.ring.index_fill_(0, slots, 0.0)
+        else:
+            x = torch.zeros((K, B, n), device=self.device, dtype=pop.dtype)
+        pop.add_drive(x, t0)
+        i_ext = [pop.i_ext(t0 + k) for k in range(K)]
+        if self.compile and K == self.max_chunk and all(i is None for i in i_ext):
+            z, pop.state = self._compiled_advance(pop)(x, pop.state)
+            return z
+        z, pop.state = advance_neurons(pop.model.step, pop.coef, x, pop.state, i_ext)
+        return z
+
+    def _compiled_advance(self, pop: _Pop):
+        """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable)."""
+        fn = self._compiled.get(pop.name)
+        if fn is None:
+            step, coef = pop.model.step, pop.coef
+
+            def advance(x, state):
+                return advance_neurons(step, coef, x, state)
+
+            compiled = torch.compile(advance, dynamic=False)
+
+            def fn(x, state):
+                nonlocal compiled
+                try:
+                    return compiled(x, state)
+                except Exception as e:  # no C++ compiler / unsupported backend: stay correct, run eager
+                    import warnings
+                    warnings.warn(f"torch.compile unavailable ({type(e).__name__}: {e}); running eager")
+                    compiled = advance
+                    return advance(x, state)
+
+            self._compiled[pop.name] = fn
+        return fn
 
     def run(self, n_steps: int | None = None, writer=None, keep_spikes: bool = False, progress: bool = False,
-            flush_steps: int = 2000) -> RunResult:
-        """Simulate ``n_steps`` (default: the spec's duration); stream spikes, state, weights to ``writer``."""
-        spec, B = self.spec, self.B
-        n_steps = spec.n_steps if n_steps is None else int(n_steps)
-        rec = spec.record
+            flush_steps: int = 2000, threads: int | None = 1) -> RunResult:
+        """Simulate ``n_steps`` (default: the spec's duration); stream spikes, state, weights to ``writer``.
+
+        ``threads``: torch CPU threads during the run (restored afterwards). One is fastest for networks
+        up to ~10^5 neurons, whose per-step tensors are too small to amortise thread wake-ups.
+        """
+        before = torch.get_num_threads()
+        if threads is not None and self.device.type == "cpu":
+            torch.set_num_threads(threads)
+        try:
+            with torch.no_grad():
+                return self._run(self.spec.n_steps if n_steps is None else int(n_steps), writer, keep_spikes,
+                                 progress, flush_steps)
+        finally:
+            torch.set_num_threads(before)
+
+    def _run(self, n_steps, writer, keep_spikes, progress, flush_steps) -> RunResult:
+        rec = self.spec.record
         rec_spikes = set(self.pops) if rec.spikes is None else set(rec.spikes)
-        rec_state = [(r, self._state_neurons(r)) for r in rec.state]
-        rec_w = {r.projection: r.every for r in rec.weights}
-        counts = {n: torch.zeros((B, p.size), device=self.device) for n, p in self.pops.items()}
-        pending = {n: [] for n in rec_spikes}
+        rec_state = [(r, self._state_neurons(r)) for r in rec.state] if writer is not None else []
+        rec_w = {r.projection: r.every for r in rec.weights} if writer is not None else {}
+        periods = [flush_steps] + [r.every for r, _ in rec_state] + list(rec_w.values())
+        periods += [p.interval for p in self.projs if p.structural is not None]
+        counts = {n: np.zeros((self.B, p.size), np.int64) for n, p in self.pops.items()}
+        pending = {n: [] for n in self.pops}
         kept = {n: [] for n in rec_spikes} if keep_spikes else {}
         initial = {p.name: p.snapshot() for p in self.projs}
-        self._write_weights(writer, 0, rec_w, force=True)
-        bar = _progress(n_steps, self.dt, progress)
-        t0 = time.perf_counter()
-        total_spikes = 0
-        pops = list(self.pops.values())
-        for t in range(n_steps):
-            spikes = {}
-            for pop in pops:
-                if pop.kind in NEURON_MODELS:
-                    if pop.ring is not None:
-                        slot = pop.ring[t % pop.ring.shape[0]]
-                        x = slot.clone()
-                        slot.zero_()
-                    else:
-                        x = torch.zeros((B, pop.size), device=self.device, dtype=pop.state[0].dtype)
-                    if pop.poisson:
-                        x = self._drive(pop, x)
-                    z, pop.state = pop.model.step(x, pop.state, pop.coef, i_ext=self._current(pop, t))
-                else:
-                    z = pop.emit_source(t)
-                spikes[pop.name] = Spikes.from_dense(z)
+        for name in rec_w:
+            writer.add_weights(name, 0, *self._proj(name).snapshot())
+        bar = _progress(n_steps, progress)
+        t0_wall = time.perf_counter()
+        total_spikes, t = 0, 0
+        while t < n_steps:
+            K = self._chunk_len(t, n_steps, periods)
+            spikes = {name: ChunkSpikes.from_dense(self._advance(pop, t, K)) for name, pop in self.pops.items()}
+            mod = self._modulator(t)
             for proj in self.projs:
-                proj.propagate(spikes[proj.pre.name], t)
-            mod = None
-            for proj in self.projs:
-                if proj.rule is not None:
-                    if mod is None:
-                        mod = self._modulator(t)
-                    proj.learn(spikes[proj.pre.name], spikes[proj.post.name], mod)
+                proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod)
             for name, s in spikes.items():
                 if not s.empty:
-                    counts[name] += s.dense
                     total_spikes += s.n.numel()
-                    if name in pending:
-                        pending[name].append((s.b, s.n, t))
-            step = t + 1
+                    pending[name].append((s.k + t, s.b, s.n))
+            t += K
             for r, neurons in rec_state:
-                if step % r.every == 0 and writer is not None:
+                if t % r.every == 0:
                     st = self.pops[r.population].state
                     for var in r.vars:
-                        writer.add_state(r.population, var, step, getattr(st, var)[:, neurons].cpu().numpy(),
+                        writer.add_state(r.population, var, t, getattr(st, var)[:, neurons].cpu().numpy(),
                                          neurons.cpu().numpy())
             for proj in self.projs:
-                if proj.structural is not None and step % proj.interval == 0:
+                if proj.structural is not None and t % proj.interval == 0:
                     born, died = proj.restructure()
                     if writer is not None:
-                        writer.add_structural(proj.name, step, born, died)
-            self._write_weights(writer, step, rec_w)
-            if step % flush_steps == 0 or step == n_steps:
-                self._flush_spikes(pending, kept, writer, step)
-                bar.update(step - bar.n)
-                bar.set_postfix_str(f"t={step * self.dt:.3f}s, {total_spikes / max(time.perf_counter() - t0, 1e-9):,.0f} spikes/s")
-        self._write_weights(writer, n_steps, rec_w, force=True)
+                        writer.add_structural(proj.name, t, born, died)
+            for name, every in rec_w.items():
+                if t % every == 0 or t == n_steps:
+                    writer.add_weights(name, t, *self._proj(name).snapshot())
+            if t % flush_steps == 0 or t == n_steps:
+                self._flush_spikes(pending, kept, counts, writer, rec_spikes, t)
+                bar.update(t - bar.n)
+                rate = total_spikes / max(time.perf_counter() - t0_wall, 1e-9)
+                bar.set_postfix_str(f"t={t * self.dt:.3f}s, {rate:,.0f} spikes/s", refresh=False)
         bar.close()
-        wall = time.perf_counter() - t0
-        result = RunResult(n_steps, self.dt, B, wall, {n: c.cpu().numpy() for n, c in counts.items()},
-                           initial_weights=initial)
+        result = RunResult(n_steps, self.dt, self.B, time.perf_counter() - t0_wall, counts, initial_weights=initial)
         for name, chunks in kept.items():
             result.spikes[name] = _concat(chunks)
         for proj in self.projs:
@@ -320,47 +385,65 @@ class NativeEngine:
             result.births[proj.name], result.deaths[proj.name] = proj.births, proj.deaths
         return result
 
+    def _proj(self, name):
+        return next(p for p in self.projs if p.name == name)
+
     def _state_neurons(self, r):
         size = self.pops[r.population].size
         if isinstance(r.neurons, int):
-            n = min(r.neurons, size)
-            idx = np.unique(np.linspace(0, size - 1, n).round().astype(np.int64))
+            idx = np.unique(np.linspace(0, size - 1, min(r.neurons, size)).round().astype(np.int64))
         else:
             idx = np.asarray(r.neurons, np.int64)
         return torch.as_tensor(idx, device=self.device)
 
-    def _write_weights(self, writer, step, rec_w, force=False):
-        if writer is None:
-            return
-        for proj in self.projs:
-            every = rec_w.get(proj.name)
-            if every is not None and (force or step % every == 0):
-                if force and step and step % every == 0:
-                    continue  # already written this step
-                writer.add_weights(proj.name, step, *proj.snapshot())
-
-    def _flush_spikes(self, pending, kept, writer, step):
+    def _flush_spikes(self, pending, kept, counts, writer, recorded, step):
         for name, chunks in pending.items():
             if not chunks:
                 continue
-            b = torch.cat([c[0] for c in chunks]).cpu().numpy()
-            n = torch.cat([c[1] for c in chunks]).cpu().numpy()
-            s = np.concatenate([np.full(len(c[1]), c[2], np.int64) for c in chunks])
-            if writer is not None:
+            s = torch.cat([c[0] for c in chunks]).cpu().numpy()
+            b = torch.cat([c[1] for c in chunks]).cpu().numpy()
+            n = torch.cat([c[2] for c in chunks]).cpu().numpy()
+            c = counts[name]
+            c += np.bincount(b * c.shape[1] + n, minlength=c.size).reshape(c.shape)
+            if writer is not None and name in recorded:
                 writer.add_spikes(name, b, n, s)
             if name in kept:
                 kept[name].append((b, n, s))
             chunks.clear()
         if writer is not None:
-            writer.flush(steps_done=step) if _accepts_steps(writer) else writer.flush()
+            writer.flush()
 
 
-def _accepts_steps(writer) -> bool:
-    import inspect
-    try:
-        return "steps_done" in inspect.signature(writer.flush).parameters
-    except (TypeError, ValueError):
-        return False
+def advance_neurons(step, coef, x: torch.Tensor, state, i_ext=None):
+    """K steps of a neuron model on inputs x (K, B, n); returns spikes (K, B, n) and the final state."""
+    zs = []
+    for k in range(x.shape[0]):
+        z, state = step(x[k], state, coef, i_ext=None if i_ext is None else i_ext[k])
+        zs.append(z)
+    return torch.stack(zs), state
+
+
+def bernoulli_events(n_trials: int, p: float, gen, device) -> torch.Tensor:
+    """Sorted indices of the successes among ``n_trials`` independent Bernoulli(p) trials.
+
+    Drawn as geometric gaps between successes (exact for iid trials): one random number per success
+    instead of one per trial, ~1/p times fewer.
+    """
+    if p <= 0 or n_trials == 0:
+        return torch.zeros(0, dtype=torch.int64, device=device)
+    if p >= 1:
+        return torch.arange(n_trials, device=device)
+    log_q = float(np.log1p(-p))  # gap - 1 = floor(log(u) / log(1 - p)) is Geometric(p) on {0, 1, ...}
+    last, chunks = -1, []
+    while last < n_trials:
+        mean = (n_trials - last) * p
+        u = torch.rand(int(mean + 6 * mean ** 0.5 + 16), generator=gen, device=device, dtype=torch.float64)
+        u = 1.0 - u  # in (0, 1]: log finite (torch.rand draws from [0, 1))
+        pos = last + torch.cumsum((u.log_() / log_q).floor_().to(torch.int64) + 1, 0)
+        chunks.append(pos)
+        last = int(pos[-1])
+    pos = torch.cat(chunks) if len(chunks) > 1 else chunks[0]
+    return pos[:int(torch.searchsorted(pos, n_trials))]
 
 
 def _concat(chunks):
@@ -370,6 +453,6 @@ def _concat(chunks):
     return tuple(np.concatenate([c[k] for c in chunks]) for k in range(3))
 
 
-def _progress(n_steps, dt, enabled):
+def _progress(n_steps, enabled):
     from tqdm.auto import tqdm
     return tqdm(total=n_steps, unit="step", disable=not enabled, desc="simulating", dynamic_ncols=True)

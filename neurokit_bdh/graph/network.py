@@ -61,8 +61,12 @@ def connect(proj, n_pre: int, n_post: int, seed: int):
     """Edge arrays (pre, post) of a projection's topology."""
     kw = dict(proj.topology_params)
     if proj.topology == "random":
-        return topo.random_bipartite(n_pre, n_post, seed=seed, self_loops=proj.pre != proj.post, **kw) \
-            if "self_loops" not in kw else topo.random_bipartite(n_pre, n_post, seed=seed, **kw)
+        self_loops = kw.pop("self_loops", False)
+        pre, post = topo.random_bipartite(n_pre, n_post, seed=seed, **kw)
+        if proj.pre == proj.post and not self_loops:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+        return pre, post
     if proj.topology == "all_to_all":
         kw.setdefault("self_loops", proj.pre != proj.post)
         return topo.all_to_all(n_pre, n_post, **kw)

@@ -115,37 +115,43 @@ def init_state(p: LIFParams, shape, device=None, dtype=torch.float32) -> LIFStat
                     ref=torch.zeros(shape, device=device, dtype=dtype))
 
 
+# Masks are float 0/1 tensors combined with arithmetic and torch.lerp (exact for weights 0 and 1):
+# on CPUs, comparisons and torch.where are several times slower than float arithmetic.
+
 def integrate(x, v, i, ref, c: LIFCoef, i_ext=None):
-    """Sub-threshold part of a step, shared by LIF and ALIF: returns (v, i, held) before the spike test."""
-    v_new = c.c_v * v + c.c_0
+    """Sub-threshold part of a step, shared by LIF and ALIF: returns (v, i, held) before the spike test.
+
+    ``held`` is 1.0 where the membrane is held after a spike (refractory), else 0.0 (None without refractoriness).
+    """
+    v_new = v * c.c_v
+    if c.c_0:
+        v_new = v_new + c.c_0
     if c.c_i:
-        v_new = v_new + c.c_i * i
+        v_new = torch.add(v_new, i, alpha=c.c_i)
     if i_ext is not None:
-        v_new = v_new + c.c_e * i_ext
+        v_new = torch.add(v_new, i_ext, alpha=c.c_e)
     if c.delta:
-        v_new = v_new + x
-        i_new = i
+        v_new, i_new = v_new + x, i
     else:
-        i_new = c.a_i * i + x
+        i_new = torch.add(x, i, alpha=c.a_i)
     if c.n_ref > 1:
-        held = ref > 0
-        v_new = torch.where(held, v, v_new)
-        return v_new, i_new, held
+        held = ref.clamp(max=1.0)  # ref counts whole steps, so this is 0 or 1
+        return torch.lerp(v_new, v, held), i_new, held
     return v_new, i_new, None
 
 
 def fire_and_reset(v, held, ref, threshold, c: LIFCoef, surrogate=None):
     """Spike test ``v > threshold`` (never while held), reset, refractory bookkeeping: returns (z, v, ref)."""
     z = spike(v - threshold, surrogate)
-    if held is not None:
-        z = z * (~held).to(z.dtype)
+    if held is not None and c.subtract:  # with to_value a held membrane sits at v_reset < v_th: no spike anyway
+        z = z * (1.0 - held)
     zr = z.detach() if c.detach_reset else z
     if c.subtract:
         v = v - zr * (c.v_th - c.v_reset)
     else:
-        v = v + zr * (c.v_reset - v)
+        v = torch.lerp(v, v.new_tensor(c.v_reset), zr)
     if c.n_ref > 1:
-        ref = torch.where(zr > 0, torch.full_like(ref, c.n_ref - 1), (ref - 1).clamp_(min=0))
+        ref = torch.lerp((ref - 1.0).clamp_(min=0.0), ref.new_tensor(float(c.n_ref - 1)), z.detach())
     return z, v, ref
 
 

@@ -51,12 +51,17 @@ SURROGATES: dict[str, Surrogate] = {
 DEFAULT_ALPHA = {"atan": 2.0, "fast_sigmoid": 25.0, "superspike": 100.0, "triangular": 1.0}
 
 
+def heaviside(x: torch.Tensor) -> torch.Tensor:
+    """1.0 where x > 0 else 0.0, in x's dtype (sign + clamp: faster on CPUs than a comparison and a cast)."""
+    return torch.sign(x).clamp_(min=0.0)
+
+
 class _SpikeFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, grad_fn: Surrogate, alpha: float) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.grad_fn, ctx.alpha = grad_fn, alpha
-        return (x > 0).to(x.dtype)
+        return heaviside(x)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
@@ -70,7 +75,7 @@ def spike(x: torch.Tensor, surrogate: str | None = None, alpha: float | None = N
     ``surrogate=None`` gives the plain (non-differentiable) step used by the simulation engine.
     """
     if surrogate is None:
-        return (x > 0).to(x.dtype)
+        return heaviside(x)
     if surrogate not in SURROGATES:
         raise ValueError(f"surrogate: unknown name {surrogate!r}; expected one of {sorted(SURROGATES)}")
     a = DEFAULT_ALPHA[surrogate] if alpha is None else float(alpha)

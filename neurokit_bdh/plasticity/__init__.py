@@ -1,5 +1,5 @@
 """Plasticity rules on sparse synapse sets (CPU and CUDA): the only copy of each learning rule."""
-from .events import Spikes
+from .chunk import ChunkSpikes
 from .hebbian import Hebbian
 from .reward import RewardSTDP
 from .stdp import PairSTDP, TripletSTDP
@@ -14,5 +14,5 @@ RULES = {
     "reward_stdp": RewardSTDP,
 }
 
-__all__ = ["RULES", "Spikes", "SynapseIndex", "PairSTDP", "TripletSTDP", "Hebbian", "RewardSTDP",
+__all__ = ["RULES", "ChunkSpikes", "SynapseIndex", "PairSTDP", "TripletSTDP", "Hebbian", "RewardSTDP",
            "StructuralPlasticity"]

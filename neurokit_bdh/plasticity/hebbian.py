@@ -16,7 +16,7 @@ from typing import NamedTuple
 import torch
 
 from ..neurons.base import check_choice, check_finite, check_positive, decay
-from .events import Spikes
+from .chunk import ChunkSpikes
 from .stdp import _check_bounds
 from .synapses import SynapseIndex
 
@@ -32,6 +32,7 @@ class Hebbian:
     w_max: float = 1e9
 
     name = "hebbian"
+    per_step = True  # every synapse changes every step: the engine runs chunks of one step
 
     def __post_init__(self):
         check_positive(self, "tau_pre", "tau_post")
@@ -53,10 +54,14 @@ class Hebbian:
     def discretise(self, dt):
         return decay(dt, self.tau_pre), decay(dt, self.tau_post), dt
 
-    def step(self, w, state, idx: SynapseIndex, pre: Spikes, post: Spikes, coef, mask=None, modulator=None):
+    def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
+              modulator=None):
+        """One step (K = 1): transmitted spikes carry the weights from before this step's update."""
         a_pre, a_post, dt = coef
-        x_pre = state.x_pre * a_pre + pre.dense
-        x_post = state.x_post * a_post + post.dense
+        k_t, b_t, syn_t = tx
+        w_tx = w.view(-1)[b_t * idx.n_syn + syn_t]
+        x_pre = state.x_pre * a_pre + pre.z[0]
+        x_post = state.x_post * a_post + post.z[0]
         xp, xq = x_pre[:, idx.pre], x_post[:, idx.post]  # (B, S)
         if self.kind == "hebbian":
             dw = self.eta * xp * xq - self.decay * w
@@ -65,4 +70,4 @@ class Hebbian:
         if mask is not None:
             dw = dw * mask
         w.add_(dt * dw).clamp_(self.w_min, self.w_max)
-        return self.State(x_pre, x_post)
+        return self.State(x_pre, x_post), w_tx

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import torch
 
 from ..neurons.base import check_finite, check_positive, decay
-from .events import Spikes
-from .stdp import _check_bounds, gather_in, gather_out
+from .chunk import ChunkSpikes
+from .stdp import _check_bounds, post_events
 from .synapses import SynapseIndex
 
 
@@ -33,6 +33,7 @@ class RewardSTDP:
     w_max: float = 1.0
 
     name = "reward_stdp"
+    per_step = True  # the modulator changes every synapse every step: chunks of one step
 
     def __post_init__(self):
         check_positive(self, "tau_plus", "tau_minus", "tau_e")
@@ -55,19 +56,21 @@ class RewardSTDP:
     def discretise(self, dt):
         return decay(dt, self.tau_plus), decay(dt, self.tau_minus), decay(dt, self.tau_e), dt
 
-    def step(self, w, state, idx: SynapseIndex, pre: Spikes, post: Spikes, coef, mask=None, modulator=None):
+    def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
+              modulator=None):
+        """One step (K = 1): transmitted spikes carry the weights from before this step's update."""
         a_pre, a_post, a_e, dt = coef
+        k_t, b_t, syn_t = tx
+        S = idx.n_syn
+        w_tx = w.view(-1)[b_t * S + syn_t]
         x_pre, x_post, e = state.x_pre * a_pre, state.x_post * a_post, state.e * a_e
-        if not pre.empty:
-            b, syn = gather_out(idx, pre)
-            e.view(-1).index_add_(0, b * idx.n_syn + syn, -self.a_minus * x_post[b, idx.post[syn]])
-            x_pre = x_pre + pre.dense
-        if not post.empty:
-            b, syn = gather_in(idx, post)
-            e.view(-1).index_add_(0, b * idx.n_syn + syn, self.a_plus * x_pre[b, idx.pre[syn]])
-            x_post = x_post + post.dense
+        e.view(-1).index_add_(0, b_t * S + syn_t, -self.a_minus * x_post[b_t, idx.post[syn_t]])
+        x_pre = x_pre + pre.z[0]
+        _, b_p, syn_p = post_events(idx, post)
+        e.view(-1).index_add_(0, b_p * S + syn_p, self.a_plus * x_pre[b_p, idx.pre[syn_p]])
+        x_post = x_post + post.z[0]
         if mask is not None:
             e = e * mask
         if modulator is not None:
             w.add_(self.eta * dt * modulator.view(-1, 1) * e).clamp_(self.w_min, self.w_max)
-        return self.State(x_pre, x_post, e)
+        return self.State(x_pre, x_post, e), w_tx

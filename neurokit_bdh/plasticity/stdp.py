@@ -14,10 +14,13 @@ Weight dependence, with w̃ = (w − w_min)/(w_max − w_min):
 * ``multiplicative``: f+ = 1, f− = w̃ (van Rossum, Bi & Turrigiano 2000)
 * ``power_law``: f+ = (1 − w̃)^μ, f− = w̃^μ (Gütig et al. 2003; μ = 0 additive, μ = 1 multiplicative)
 
-Every step: traces decay, then presynaptic events (depression) are applied, then postsynaptic events
-(potentiation), then traces jump — so a pre and post spike in the same step count as Δt = 0 (potentiation).
-Weights are clipped to [w_min, w_max]. ``w`` (B, S) is the engine's weight buffer and is updated in place,
-touching only synapses of neurons that spiked.
+The step-by-step semantics every engine follows: in each step traces decay, then presynaptic events
+(depression) are applied, then the presynaptic traces jump, then postsynaptic events (potentiation), then
+the postsynaptic traces jump — so a pre and post spike in the same step count as Δt = 0 (potentiation).
+Weights are clipped to [w_min, w_max] after every update. A transmitted spike carries the weight from
+before its own step's update. Rules receive a chunk of K steps at once (:mod:`.chunk`) and reproduce
+these semantics exactly; ``w`` (B, S) is the engine's weight buffer, updated in place, touching only
+synapses of neurons that spiked.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from typing import NamedTuple
 import torch
 
 from ..neurons.base import check, check_choice, check_finite, check_positive, decay
-from .events import Spikes
+from .chunk import ChunkSpikes, apply_in_time_order, trace_history
 from .synapses import SynapseIndex
 
 KINDS = ("additive", "multiplicative", "power_law")
@@ -50,6 +53,7 @@ class PairSTDP:
     mu: float = 0.0  # power_law exponent
 
     name = "stdp"
+    per_step = False
 
     def __post_init__(self):
         check_positive(self, "tau_plus", "tau_minus")
@@ -61,9 +65,9 @@ class PairSTDP:
         return min(self.tau_plus, self.tau_minus)
 
     def f_plus(self, w):
-        if self.kind == "power_law":
-            return ((self.w_max - w) / (self.w_max - self.w_min)).clamp(min=0) ** self.mu
-        return 1.0
+        if self.kind != "power_law":
+            return 1.0
+        return ((self.w_max - w) / (self.w_max - self.w_min)).clamp(min=0) ** self.mu
 
     def f_minus(self, w):
         if self.kind == "additive":
@@ -82,41 +86,49 @@ class PairSTDP:
     def discretise(self, dt: float):
         return decay(dt, self.tau_plus), decay(dt, self.tau_minus)
 
-    def step(self, w, state, idx: SynapseIndex, pre: Spikes, post: Spikes, coef, mask=None, modulator=None):
+    def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
+              modulator=None):
+        """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx)."""
         a_pre, a_post = coef
-        x_pre, x_post = state.x_pre * a_pre, state.x_post * a_post
-        if not pre.empty:
-            b, syn = gather_out(idx, pre)
-            update(w, b, syn, lambda wv: -self.a_minus * self.f_minus(wv) * x_post[b, idx.post[syn]], mask, self)
-            x_pre = x_pre + pre.dense
-        if not post.empty:
-            b, syn = gather_in(idx, post)
-            update(w, b, syn, lambda wv: self.a_plus * self.f_plus(wv) * x_pre[b, idx.pre[syn]], mask, self)
-            x_post = x_post + post.dense
-        return self.State(x_pre, x_post)
+        k_t, b_t, syn_t = tx
+        k_p, b_p, syn_p = post_events(idx, post)
+        h_pre, h_post = trace_history(state.x_pre, pre.z, a_pre), trace_history(state.x_post, post.z, a_post)
+        dep = h_post.at(post.z, k_t, b_t, idx.post[syn_t], inclusive=False)
+        pot = h_pre.at(pre.z, k_p, b_p, idx.pre[syn_p], inclusive=True)
+
+        def dw(wv, trace, is_pot):
+            return torch.where(is_pot, self.a_plus * self.f_plus(wv) * trace,
+                               -self.a_minus * self.f_minus(wv) * trace)
+
+        w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot), dw, mask, self)
+        return self.State(h_pre.end, h_post.end), w_tx
 
 
-def gather_out(idx: SynapseIndex, spikes: Spikes):
-    owner, syn = idx.out_synapses(spikes.n)
-    return spikes.b[owner], syn
+def post_events(idx: SynapseIndex, post: ChunkSpikes):
+    """(k, b, synapse) for every synapse entering a neuron that spiked in the chunk."""
+    owner, syn = idx.in_synapses(post.n)
+    return post.k[owner], post.b[owner], syn
 
 
-def gather_in(idx: SynapseIndex, spikes: Spikes):
-    owner, syn = idx.in_synapses(spikes.n)
-    return spikes.b[owner], syn
+def ordered_updates(w, idx, dep, pot, dw, mask, bounds):
+    """Apply depression (at transmitted spikes) and potentiation events in step order; return w_tx.
 
-
-def update(w, b, syn, dw_fn, mask, bounds) -> None:
-    """w[b, syn] += dw_fn(w[b, syn]) (zero where ``mask`` is False), clipped to the bounds; in place."""
-    if mask is not None:
-        keep = mask[syn]
-        b, syn = b[keep], syn[keep]
-    if syn.numel() == 0:
-        return
-    flat = w.view(-1)
-    k = b * w.shape[1] + syn
-    wv = flat[k]
-    flat[k] = (wv + dw_fn(wv)).clamp(bounds.w_min, bounds.w_max)
+    ``dep``/``pot``: (k, b, syn, trace) per event; ``dw(wv, trace, is_pot)`` gives the change.
+    Depression of a step comes before its potentiation. Only synapses where ``mask`` holds change.
+    """
+    S = idx.n_syn
+    k_t, b_t, syn_t, tr_t = dep
+    k_p, b_p, syn_p, tr_p = pot
+    n_t = len(k_t)
+    key = torch.cat([b_t * S + syn_t, b_p * S + syn_p])
+    when = torch.cat([2 * k_t, 2 * k_p + 1])
+    trace = torch.cat([tr_t, tr_p])
+    is_pot = torch.cat([torch.zeros_like(k_t, dtype=torch.bool), torch.ones_like(k_p, dtype=torch.bool)])
+    plastic = None if mask is None else mask.index_select(0, torch.cat([syn_t, syn_p]))
+    before = apply_in_time_order(
+        w, key, when, lambda wv, e: dw(wv, trace.index_select(0, e), is_pot.index_select(0, e)),
+        bounds.w_min, bounds.w_max, plastic)
+    return before[:n_t]
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,7 @@ class TripletSTDP:
     w_max: float = 1.0
 
     name = "triplet"
+    per_step = False
 
     def __post_init__(self):
         check_positive(self, "tau_plus", "tau_minus", "tau_x", "tau_y")
@@ -162,18 +175,15 @@ class TripletSTDP:
     def discretise(self, dt):
         return tuple(decay(dt, t) for t in (self.tau_plus, self.tau_x, self.tau_minus, self.tau_y))
 
-    def step(self, w, state, idx, pre: Spikes, post: Spikes, coef, mask=None, modulator=None):
-        r1, r2, o1, o2 = (s * a for s, a in zip(state, coef))
-        if not pre.empty:
-            b, syn = gather_out(idx, pre)
-            ps = idx.pre[syn]
-            update(w, b, syn, lambda wv: -o1[b, idx.post[syn]] * (self.a2_minus + self.a3_minus * r2[b, ps]),
-                   mask, self)
-            r1, r2 = r1 + pre.dense, r2 + pre.dense
-        if not post.empty:
-            b, syn = gather_in(idx, post)
-            qs = idx.post[syn]
-            update(w, b, syn, lambda wv: r1[b, idx.pre[syn]] * (self.a2_plus + self.a3_plus * o2[b, qs]),
-                   mask, self)
-            o1, o2 = o1 + post.dense, o2 + post.dense
-        return self.State(r1, r2, o1, o2)
+    def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None):
+        a_r1, a_r2, a_o1, a_o2 = coef
+        k_t, b_t, syn_t = tx
+        k_p, b_p, syn_p = post_events(idx, post)
+        r1, r2 = trace_history(state.r1, pre.z, a_r1), trace_history(state.r2, pre.z, a_r2)
+        o1, o2 = trace_history(state.o1, post.z, a_o1), trace_history(state.o2, post.z, a_o2)
+        q_t, p_t, q_p, p_p = idx.post[syn_t], idx.pre[syn_t], idx.post[syn_p], idx.pre[syn_p]
+        dep = o1.at(post.z, k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(pre.z, k_t, b_t, p_t, False))
+        pot = r1.at(pre.z, k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(post.z, k_p, b_p, q_p, False))
+        w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
+                               lambda wv, tr, is_pot: torch.where(is_pot, tr, -tr), mask, self)
+        return self.State(r1.end, r2.end, o1.end, o2.end), w_tx

@@ -1,0 +1,123 @@
+"""The ``neurokit`` command: simulate specs, inspect run files, run the demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO_TOPOLOGIES = Path(__file__).resolve().parent.parent / "topologies"
+DEMO_SPEC = "ba_stdp.toml"
+
+
+def find_spec(name: str) -> Path:
+    """A spec path as given, or the name of a spec shipped in topologies/."""
+    p = Path(name)
+    if p.exists() or p.suffix == ".toml" and p.parent != Path("."):
+        return p
+    shipped = REPO_TOPOLOGIES / (name if name.endswith(".toml") else name + ".toml")
+    return shipped if shipped.exists() else p
+
+
+def cmd_simulate(a) -> int:
+    from .simulate import simulate
+
+    r = simulate(find_spec(a.spec), a.output, duration=a.duration, seed=a.seed, device=a.device,
+                 progress=not a.quiet, overwrite=a.overwrite, compile=a.compile)
+    for pop, c in r.spike_counts.items():
+        print(f"{pop}: {int(c.sum()):,} spikes, mean rate {r.rate(pop):.2f} Hz")
+    print(f"simulated {r.n_steps * r.dt:g} s in {r.wall_s:.1f} s wall -> {a.output}")
+    return 0
+
+
+def cmd_info(a) -> int:
+    from .io.runfile import open_run
+
+    with open_run(a.run) as run:
+        s = run.summary()
+    print(json.dumps(s, indent=2, default=str) if a.json else _format_summary(a.run, s))
+    return 0
+
+
+def _format_summary(path, s: dict) -> str:
+    lines = [f"{path}"]
+    for k, v in s.items():
+        if isinstance(v, dict):
+            lines.append(f"  {k}:")
+            lines += [f"    {kk}: {vv}" for kk, vv in v.items()]
+        else:
+            lines.append(f"  {k}: {v}")
+    return "\n".join(lines)
+
+
+def cmd_demo(a) -> int:
+    """Simulate the flagship scale-free STDP network; print rates and weight change; write figures."""
+    import numpy as np
+
+    from .analysis.plots import raster_png, weight_histograms_png
+    from .io.runfile import open_run
+    from .simulate import simulate
+
+    out = Path(a.output)
+    out.mkdir(parents=True, exist_ok=True)
+    spec_path = REPO_TOPOLOGIES / DEMO_SPEC
+    run_path = out / "ba_stdp.h5"
+    print(f"simulating {spec_path.name} ({a.duration:g} s of biological time) -> {run_path}")
+    r = simulate(spec_path, run_path, duration=a.duration, device=a.device, progress=not a.quiet,
+                 overwrite=True, compile=a.compile)
+    with open_run(run_path) as run:
+        is_exc = run.population_data("net", "is_exc").astype(bool)
+        print(f"rates: excitatory {r.rate('net', is_exc):.2f} Hz, inhibitory {r.rate('net', ~is_exc):.2f} Hz "
+              f"({r.wall_s:.1f} s wall for {r.n_steps * r.dt:g} s)")
+        _, _, _, w0 = run.weights("rec", 0)
+        k_last = len(run.weight_steps("rec")) - 1
+        step, _, _, w1 = run.weights("rec", k_last)
+        ee = w0[0] > 0  # excitatory synapses (Dale's law: positive)
+        d = w1[0][ee] - w0[0][ee]
+        print(f"E synapse weights: mean {w0[0][ee].mean():.5f} -> {w1[0][ee].mean():.5f} "
+              f"(change {d.mean():+.5f}; {np.mean(d > 0):.0%} potentiated, {np.mean(d < 0):.0%} depressed)")
+        raster_png(run, "net", out / "raster.png", t_max=min(1.0, run.steps_done * run.dt), is_exc=is_exc)
+        weight_histograms_png(run, "rec", out / "weights.png")
+    print(f"wrote {out / 'raster.png'}, {out / 'weights.png'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="neurokit", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("simulate", help="simulate a network spec (TOML) and write a run file (HDF5)")
+    s.add_argument("spec", help="spec file, or the name of one in topologies/ (e.g. ba_stdp)")
+    s.add_argument("-o", "--output", required=True, help="run file to write (.h5)")
+    s.add_argument("--duration", type=float, help="override the spec's duration (s)")
+    s.add_argument("--seed", type=int, help="override the spec's seed")
+    s.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="fuse neuron updates with torch.compile (default: for long runs)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(fn=cmd_simulate)
+    i = sub.add_parser("info", help="summarise a run file")
+    i.add_argument("run")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(fn=cmd_info)
+    d = sub.add_parser("demo", help="the flagship demo: scale-free E/I network with STDP, figures")
+    d.add_argument("-o", "--output", default="out/demo")
+    d.add_argument("--duration", type=float, default=5.0)
+    d.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    d.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(fn=cmd_demo)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, FileNotFoundError, ImportError) as e:  # bad input: one clear line, no traceback
+        print(f"neurokit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
