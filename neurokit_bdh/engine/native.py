@@ -30,6 +30,7 @@ import torch
 from ..graph.network import Network, plastic_mask, subseed
 from ..neurons import NEURON_MODELS
 from ..plasticity import ChunkSpikes, SynapseIndex
+from ..plasticity.chunk import trace_history
 
 MAX_CHUNK = 64     # steps advanced between propagation/learning passes (capped by the shortest delay)
 DRIVE_BLOCK = 256  # steps of Poisson drive sampled at once
@@ -151,14 +152,14 @@ class _Proj:
         self.const_delay = int(d[0]) if d.size and (d == d[0]).all() else None
         self.mask = None if mask is None else torch.as_tensor(mask, device=dev)
 
-    def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator):
+    def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator, history=trace_history):
         """Learn from a chunk's spikes and push the transmitted weights into the target's ring buffer."""
         idx = self.idx
         owner, syn = idx.out_synapses(pre.n)
         k, b = pre.k[owner], pre.b[owner]
         if self.rule is not None:
             self.rule_state, w_tx = self.rule.chunk(self.w, self.rule_state, idx, pre, post, self.rule_coef,
-                                                    (k, b, syn), self.mask, modulator)
+                                                    (k, b, syn), self.mask, modulator, history)
         else:
             w_tx = self.w.view(-1)[b * idx.n_syn + syn]
         if syn.numel() == 0:
@@ -235,6 +236,7 @@ class NativeEngine:
         n_neurons = sum(p.size for p in self.pops.values())
         self.compile = compile if compile is not None else spec.n_steps * n_neurons * self.B >= 1e8
         self._compiled = {}
+        self._history = self._compiled_history() if self.compile else trace_history
 
     def _add_input(self, inp, dtype):
         dt, dev = self.dt, self.device
@@ -289,6 +291,14 @@ class NativeEngine:
         z, pop.state = advance_neurons(pop.model.step, pop.coef, x, pop.state, i_ext)
         return z
 
+    def _compiled_history(self):
+        """trace_history compiled (one fused kernel per chunk length), eager for other chunk lengths."""
+        compiled = _fallback(torch.compile(trace_history, dynamic=False), trace_history)
+
+        def history(x, z, a):
+            return compiled(x, z, a) if z.shape[0] == self.max_chunk else trace_history(x, z, a)
+        return history
+
     def _compiled_advance(self, pop: _Pop):
         """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable)."""
         fn = self._compiled.get(pop.name)
@@ -298,18 +308,7 @@ class NativeEngine:
             def advance(x, state):
                 return advance_neurons(step, coef, x, state)
 
-            compiled = torch.compile(advance, dynamic=False)
-
-            def fn(x, state):
-                nonlocal compiled
-                try:
-                    return compiled(x, state)
-                except Exception as e:  # no C++ compiler / unsupported backend: stay correct, run eager
-                    import warnings
-                    warnings.warn(f"torch.compile unavailable ({type(e).__name__}: {e}); running eager")
-                    compiled = advance
-                    return advance(x, state)
-
+            fn = _fallback(torch.compile(advance, dynamic=False), advance)
             self._compiled[pop.name] = fn
         return fn
 
@@ -351,7 +350,7 @@ class NativeEngine:
             spikes = {name: ChunkSpikes.from_dense(self._advance(pop, t, K)) for name, pop in self.pops.items()}
             mod = self._modulator(t)
             for proj in self.projs:
-                proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod)
+                proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod, self._history)
             for name, s in spikes.items():
                 if not s.empty:
                     total_spikes += s.n.numel()
@@ -412,6 +411,23 @@ class NativeEngine:
             chunks.clear()
         if writer is not None:
             writer.flush()
+
+
+def _fallback(compiled, eager):
+    """Call ``compiled``; if compilation fails (no C++ compiler, unsupported backend), warn once and run eager."""
+    state = {"fn": compiled}
+
+    def call(*args):
+        try:
+            return state["fn"](*args)
+        except Exception as e:  # noqa: BLE001 - any compiler failure: stay correct, run eager
+            if state["fn"] is eager:
+                raise
+            import warnings
+            warnings.warn(f"torch.compile unavailable ({type(e).__name__}: {e}); running eager")
+            state["fn"] = eager
+            return eager(*args)
+    return call
 
 
 def advance_neurons(step, coef, x: torch.Tensor, state, i_ext=None):

@@ -87,12 +87,14 @@ class PairSTDP:
         return decay(dt, self.tau_plus), decay(dt, self.tau_minus)
 
     def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
-              modulator=None):
-        """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx)."""
+              modulator=None, history=trace_history):
+        """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx).
+
+        ``history``: the trace recurrence (the engine may pass a compiled :func:`trace_history`)."""
         a_pre, a_post = coef
         k_t, b_t, syn_t = tx
         k_p, b_p, syn_p = post_events(idx, post)
-        h_pre, h_post = trace_history(state.x_pre, pre.z, a_pre), trace_history(state.x_post, post.z, a_post)
+        h_pre, h_post = history(state.x_pre, pre.z, a_pre), history(state.x_post, post.z, a_post)
         dep = h_post.at(post.z, k_t, b_t, idx.post[syn_t], inclusive=False)
         pot = h_pre.at(pre.z, k_p, b_p, idx.pre[syn_p], inclusive=True)
 
@@ -175,12 +177,13 @@ class TripletSTDP:
     def discretise(self, dt):
         return tuple(decay(dt, t) for t in (self.tau_plus, self.tau_x, self.tau_minus, self.tau_y))
 
-    def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None):
+    def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None,
+              history=trace_history):
         a_r1, a_r2, a_o1, a_o2 = coef
         k_t, b_t, syn_t = tx
         k_p, b_p, syn_p = post_events(idx, post)
-        r1, r2 = trace_history(state.r1, pre.z, a_r1), trace_history(state.r2, pre.z, a_r2)
-        o1, o2 = trace_history(state.o1, post.z, a_o1), trace_history(state.o2, post.z, a_o2)
+        r1, r2 = history(state.r1, pre.z, a_r1), history(state.r2, pre.z, a_r2)
+        o1, o2 = history(state.o1, post.z, a_o1), history(state.o2, post.z, a_o2)
         q_t, p_t, q_p, p_p = idx.post[syn_t], idx.pre[syn_t], idx.post[syn_p], idx.pre[syn_p]
         dep = o1.at(post.z, k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(pre.z, k_t, b_t, p_t, False))
         pot = r1.at(pre.z, k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(post.z, k_p, b_p, q_p, False))

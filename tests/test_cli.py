@@ -1,0 +1,104 @@
+"""The neurokit command end to end, in subprocesses as users run it."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = """
+dt = 1e-4
+duration = 0.2
+seed = 5
+[[populations]]
+name = "net"
+size = 200
+model = "lif"
+frac_exc = 0.8
+params = { tau_mem = 20e-3, tau_syn = 5e-3, t_ref = 2e-3 }
+[[projections]]
+name = "rec"
+pre = "net"
+post = "net"
+topology = "barabasi_albert"
+topology_params = { m = 4 }
+weight = { dist = "uniform", low = 0.0, high = 0.05 }
+g = 4.0
+delay = { dist = "constant", value = 1e-3 }
+plasticity = { rule = "stdp", on = "exc_exc", a_plus = 0.001, a_minus = 0.00105, w_max = 0.05 }
+[[inputs]]
+type = "poisson"
+target = "net"
+params = { rate = 1000.0, weight = 0.2 }
+[record]
+weights = [{ projection = "rec", every = 1000 }]
+state = [{ population = "net", vars = ["v", "i"], neurons = 5, every = 10 }]
+"""
+
+
+def neurokit(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "neurokit_bdh.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_simulate_then_info(tmp_path):
+    spec = tmp_path / "small.toml"
+    spec.write_text(SMALL)
+    out = tmp_path / "run.h5"
+    r = neurokit("simulate", spec, "-o", out, "--seed", 9, "-q")
+    assert r.returncode == 0, r.stderr
+    assert "mean rate" in r.stdout and out.exists()
+    info = neurokit("info", out, "--json")
+    assert info.returncode == 0, info.stderr
+    s = json.loads(info.stdout)
+    assert s["status"] == "complete" and s["steps_done"] == 2000 and s["seed"] == 9
+    from neurokit_bdh.io.runfile import open_run
+    with open_run(out) as run:
+        _, neuron, step = run.spikes("net")
+        assert len(neuron) > 0 and step.max() < 2000
+        assert run.weight_steps("rec") == [0, 1000, 2000]
+        steps, values, neurons = run.state("net", "v")
+        assert values.shape == (200, 1, 5) and steps[0] == 10
+        assert "barabasi_albert" in run.spec
+        rate = len(neuron) / (200 * 0.2)
+    assert f"mean rate {rate:.2f} Hz" in r.stdout
+
+
+def test_bad_spec_one_clear_error_and_no_file(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(SMALL.replace('post = "net"', 'post = "nett"'))
+    out = tmp_path / "run.h5"
+    r = neurokit("simulate", spec, "-o", out, "-q")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0  # one line, no traceback
+    assert "projections[0].post: no population named 'nett'" in r.stderr and str(spec) in r.stderr
+    assert not out.exists()
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    spec = tmp_path / "small.toml"
+    spec.write_text(SMALL)
+    out = tmp_path / "run.h5"
+    out.write_bytes(b"precious")
+    r = neurokit("simulate", spec, "-o", out, "-q")
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert out.read_bytes() == b"precious"
+
+
+def test_info_on_a_non_run_file(tmp_path):
+    p = tmp_path / "x.h5"
+    p.write_text("not hdf5")
+    r = neurokit("info", p)
+    assert r.returncode == 2 and "not an HDF5 file" in r.stderr
+
+
+@pytest.mark.slow
+def test_demo_short(tmp_path):
+    r = neurokit("demo", "-o", tmp_path, "--duration", "0.3", "-q", "--no-compile")
+    assert r.returncode == 0, r.stderr
+    assert "excitatory" in r.stdout and "E synapse weights" in r.stdout
+    assert (tmp_path / "raster.png").stat().st_size > 10_000
+    assert (tmp_path / "weights.png").stat().st_size > 10_000
