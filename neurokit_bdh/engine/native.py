@@ -104,7 +104,9 @@ class _Pop:
             while t < t0 + K:
                 j = t % DRIVE_BLOCK
                 if j == 0 or d.get("events") is None:
-                    ev = bernoulli_events(DRIVE_BLOCK * per * d["n"], d["p"], self.gen, self.device) // d["n"]
+                    ev = bernoulli_events(DRIVE_BLOCK * per * d["n"], d["p"], self.gen, self.device)
+                    if d["n"] > 1:  # n_sources trials per (step, trial, neuron): successes -> counts
+                        ev = ev // d["n"]
                     d["events"] = ev
                     d["bounds"] = torch.searchsorted(ev, torch.arange(DRIVE_BLOCK + 1, device=self.device) * per).tolist()
                 take = min(DRIVE_BLOCK - j, t0 + K - t)
@@ -156,7 +158,7 @@ class _Proj:
         """Learn from a chunk's spikes and push the transmitted weights into the target's ring buffer."""
         idx = self.idx
         owner, syn = idx.out_synapses(pre.n)
-        k, b = pre.k[owner], pre.b[owner]
+        k, b = pre.k.index_select(0, owner), pre.b.index_select(0, owner)
         if self.rule is not None:
             self.rule_state, w_tx = self.rule.chunk(self.w, self.rule_state, idx, pre, post, self.rule_coef,
                                                     (k, b, syn), self.mask, modulator, history)
@@ -166,8 +168,8 @@ class _Proj:
             return
         ring = self.post.ring
         R, B, n = ring.shape
-        d = self.const_delay if self.const_delay is not None else self.delays[syn]
-        flat = ((t0 + k + d) % R) * (B * n) + b * n + idx.post[syn]
+        d = self.const_delay if self.const_delay is not None else self.delays.index_select(0, syn)
+        flat = ((t0 + k + d) % R) * (B * n) + b * n + idx.post.index_select(0, syn)
         ring.view(-1).index_add_(0, flat, w_tx)
 
     def restructure(self):
@@ -276,11 +278,12 @@ class NativeEngine:
         if pop.kind not in NEURON_MODELS:
             return pop.emit_source(t0, K)
         B, n = self.B, pop.size
-        if pop.ring is not None:
-            R = pop.ring.shape[0]
-            slots = torch.arange(t0, t0 + K, device=self.device) % R
-            x = pop.ring.index_select(0, slots)  # (K, B, n)
-            pop.ring.index_fill_(0, slots, 0.0)
+        if pop.ring is not None:  # slots t0..t0+K-1 (mod R): at most two contiguous pieces
+            R, s0 = pop.ring.shape[0], t0 % pop.ring.shape[0]
+            pieces = [(s0, min(s0 + K, R))] + ([(0, s0 + K - R)] if s0 + K > R else [])
+            x = torch.cat([pop.ring[a:b] for a, b in pieces]) if len(pieces) > 1 else pop.ring[s0:s0 + K].clone()
+            for a, b in pieces:
+                pop.ring[a:b].zero_()
         else:
             x = torch.zeros((K, B, n), device=self.device, dtype=pop.dtype)
         pop.add_drive(x, t0)
@@ -449,13 +452,13 @@ def bernoulli_events(n_trials: int, p: float, gen, device) -> torch.Tensor:
         return torch.zeros(0, dtype=torch.int64, device=device)
     if p >= 1:
         return torch.arange(n_trials, device=device)
-    log_q = float(np.log1p(-p))  # gap - 1 = floor(log(u) / log(1 - p)) is Geometric(p) on {0, 1, ...}
+    inv_log_q = 1.0 / float(np.log1p(-p))  # gap - 1 = floor(log(u) / log(1 - p)) is Geometric(p) on {0, 1, ...}
     last, chunks = -1, []
     while last < n_trials:
         mean = (n_trials - last) * p
         u = torch.rand(int(mean + 6 * mean ** 0.5 + 16), generator=gen, device=device, dtype=torch.float64)
         u = 1.0 - u  # in (0, 1]: log finite (torch.rand draws from [0, 1))
-        pos = last + torch.cumsum((u.log_() / log_q).floor_().to(torch.int64) + 1, 0)
+        pos = last + torch.cumsum(u.log_().mul_(inv_log_q).floor_().to(torch.int64) + 1, 0)
         chunks.append(pos)
         last = int(pos[-1])
     pos = torch.cat(chunks) if len(chunks) > 1 else chunks[0]

@@ -49,8 +49,8 @@ class TraceHistory(NamedTuple):
         """Trace of neuron (b, n) in chunk step k; with that step's own jump if ``inclusive``."""
         K, B, N = z.shape
         flat = (k * B + b) * N + n
-        v = self.decayed.reshape(-1)[flat]
-        return v + z.reshape(-1)[flat] if inclusive else v
+        v = self.decayed.reshape(-1).index_select(0, flat)
+        return v + z.reshape(-1).index_select(0, flat) if inclusive else v
 
 
 def trace_history(x: torch.Tensor, z: torch.Tensor, a: float) -> TraceHistory:
@@ -82,8 +82,12 @@ def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, 
         ks = key.index_select(0, order)
         first = torch.ones_like(ks, dtype=torch.bool)
         first[1:] = ks[1:] != ks[:-1]
-        _apply(flat, before, order[first], key, dw_fn, w_min, w_max, plastic)
-        order = order[~first]
+        head = torch.nonzero(first).squeeze(1)
+        _apply(flat, before, order.index_select(0, head), key, dw_fn, w_min, w_max, plastic)
+        if head.numel() == order.numel():
+            break
+        first.logical_not_()
+        order = order.index_select(0, torch.nonzero(first).squeeze(1))
     return before
 
 

@@ -95,8 +95,8 @@ class PairSTDP:
         k_t, b_t, syn_t = tx
         k_p, b_p, syn_p = post_events(idx, post)
         h_pre, h_post = history(state.x_pre, pre.z, a_pre), history(state.x_post, post.z, a_post)
-        dep = h_post.at(post.z, k_t, b_t, idx.post[syn_t], inclusive=False)
-        pot = h_pre.at(pre.z, k_p, b_p, idx.pre[syn_p], inclusive=True)
+        dep = h_post.at(post.z, k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False)
+        pot = h_pre.at(pre.z, k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True)
 
         def dw(wv, trace, is_pot):
             return torch.where(is_pot, self.a_plus * self.f_plus(wv) * trace,
@@ -109,7 +109,7 @@ class PairSTDP:
 def post_events(idx: SynapseIndex, post: ChunkSpikes):
     """(k, b, synapse) for every synapse entering a neuron that spiked in the chunk."""
     owner, syn = idx.in_synapses(post.n)
-    return post.k[owner], post.b[owner], syn
+    return post.k.index_select(0, owner), post.b.index_select(0, owner), syn
 
 
 def ordered_updates(w, idx, dep, pot, dw, mask, bounds):
@@ -184,7 +184,8 @@ class TripletSTDP:
         k_p, b_p, syn_p = post_events(idx, post)
         r1, r2 = history(state.r1, pre.z, a_r1), history(state.r2, pre.z, a_r2)
         o1, o2 = history(state.o1, post.z, a_o1), history(state.o2, post.z, a_o2)
-        q_t, p_t, q_p, p_p = idx.post[syn_t], idx.pre[syn_t], idx.post[syn_p], idx.pre[syn_p]
+        q_t, p_t = idx.post.index_select(0, syn_t), idx.pre.index_select(0, syn_t)
+        q_p, p_p = idx.post.index_select(0, syn_p), idx.pre.index_select(0, syn_p)
         dep = o1.at(post.z, k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(pre.z, k_t, b_t, p_t, False))
         pot = r1.at(pre.z, k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(post.z, k_p, b_p, q_p, False))
         w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
