@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (ValueError, FileNotFoundError, ImportError) as e:  # bad input: one clear line, no traceback
+    except (ValueError, OSError, ImportError) as e:  # bad input or file: one clear line, no traceback
         print(f"neurokit {args.command}: error: {e}", file=sys.stderr)
         return 2
 

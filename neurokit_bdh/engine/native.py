@@ -363,7 +363,7 @@ class NativeEngine:
                 if t % r.every == 0:
                     st = self.pops[r.population].state
                     for var in r.vars:
-                        writer.add_state(r.population, var, t, getattr(st, var)[:, neurons].cpu().numpy(),
+                        writer.add_state(r.population, var, t - 1, getattr(st, var)[:, neurons].cpu().numpy(),
                                          neurons.cpu().numpy())
             for proj in self.projs:
                 if proj.structural is not None and t % proj.interval == 0:

@@ -37,7 +37,7 @@ FORMAT = "neurokit-run"
 FORMAT_VERSION = 1
 STATUSES = ("running", "complete", "failed")
 COMPRESSIONS = (None, "gzip", "lzf")
-SPIKE_CHUNK = 1 << 14            # events per HDF5 chunk of spikes/<pop>/{trial,neuron,step}
+SPIKE_CHUNK = 1 << 12            # events per HDF5 chunk of spikes/<pop>/{trial,neuron,step}
 _BIG_CHUNK = 1 << 16             # elements per chunk of weight arrays and state samples
 _SMALL_CHUNK = 1 << 10           # rows per chunk of small tables and tail slots
 _SPIKE_COLS = ("trial", "neuron", "step")
@@ -83,14 +83,15 @@ def _int_array(where: str, name: str, a) -> np.ndarray:
     return a
 
 
-def _check_range(where: str, name: str, a: np.ndarray, hi: int, what: str) -> None:
-    """Every value of ``a`` in [0, hi), else an error naming the offending value."""
+def _check_range(where: str, name: str, a: np.ndarray, hi: int, what: str) -> int:
+    """Every value of ``a`` in [0, hi), else an error naming the offending value; returns the max (-1 if empty)."""
     if a.size == 0:
-        return
-    lo_v, hi_v = a.min(), a.max()
+        return -1
+    hi_v = int(np.maximum.reduce(a))
+    lo_v = int(np.minimum.reduce(a)) if a.dtype.kind == "i" else 0
     if lo_v < 0 or hi_v >= hi:
-        bad = int(lo_v) if lo_v < 0 else int(hi_v)
-        raise ValueError(f"{where}: {name} {bad} out of range for {what}")
+        raise ValueError(f"{where}: {name} {lo_v if lo_v < 0 else hi_v} out of range for {what}")
+    return hi_v
 
 
 def _compression_kwargs(compression) -> dict:
@@ -221,10 +222,7 @@ def _check_target(path: str, overwrite: bool) -> None:
 
 def _create_h5(path: str) -> h5py.File:
     """Create the file with free-space reuse off, so space that flushed metadata points to is never recycled."""
-    try:
-        return h5py.File(path, "w", fs_strategy="none")
-    except (TypeError, ValueError):                       # HDF5/h5py without file-space strategies
-        return h5py.File(path, "w")
+    return h5py.File(path, "w", fs_strategy="none")
 
 
 class RunWriter:
@@ -274,7 +272,7 @@ class RunWriter:
         a["n_steps"], a["steps_done"], a["n_trials"] = np.int64(cfg.n_steps), np.int64(0), np.int64(cfg.n_trials)
         a["status"] = "running"
         a["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        a["finished"] = " " * 25                             # filled in place by close()
+        a["finished"] = ""                                   # ISO time, set by close()
         a["versions"] = json.dumps(cfg.versions, sort_keys=True)
         f.create_dataset("spec", data=cfg.spec_text, dtype=h5py.string_dtype("utf-8"))
         meta = f.create_group("meta")
@@ -308,11 +306,9 @@ class RunWriter:
                              f"(known: {', '.join(self.projections) or 'none'})")
         return self.projections[proj]
 
-    def _step(self, where: str, step) -> int:
-        """A step index in [0, n_steps); remembered for steps_done."""
-        step = _check_int(where, "step", step, 0, self.n_steps)
-        self._max_step = max(self._max_step, step)
-        return step
+    def _step(self, where: str, step, completed: bool = False) -> int:
+        """A step index in [0, n_steps); with ``completed``, a count of completed steps in [0, n_steps]."""
+        return _check_int(where, "step", step, 0, self.n_steps + 1 if completed else self.n_steps)
 
     def _maybe_flush(self) -> None:
         """Flush if flush_every_s has passed since the last flush."""
@@ -332,9 +328,9 @@ class RunWriter:
                              f"got trial: {len(t)}, neuron: {len(n)}, step: {len(s)}")
         _check_range(where, "trial", t, self.n_trials, f"n_trials = {self.n_trials}")
         _check_range(where, "neuron index", n, size, f"population {pop!r} (size {size})")
-        _check_range(where, "step", s, self.n_steps, f"n_steps = {self.n_steps}")
+        last = _check_range(where, "step", s, self.n_steps, f"n_steps = {self.n_steps}")
         if len(s):
-            self._max_step = max(self._max_step, int(s.max()))
+            self._max_step = max(self._max_step, last)
             self._buffer_events(pop, t, n, s)
         self._maybe_flush()
 
@@ -370,11 +366,9 @@ class RunWriter:
         size = self._pop_size(where, pop)
         _check_name(where, "state variable", var)
         step = self._step(where, step)
-        series = self._state.get((pop, var))
-        if series is None:
-            series = self._state[(pop, var)] = _StateSeries(self, pop, var, size, neurons, values)
-        series.add(step, values, neurons)
-        self.buffered_state_values += series.row_size
+        series = self._state.setdefault((pop, var), _StateSeries(self, pop, var, size))
+        self.buffered_state_values += series.add(step, values, neurons)
+        self._max_step = max(self._max_step, step)
         if self.buffered_state_values >= self.chunk_events:
             self.flush()
         else:
@@ -385,23 +379,37 @@ class RunWriter:
         self._check_open()
         where = f"add_weights({proj!r})"
         pre, post = self._proj(where, proj)
-        step = self._step(where, step)
-        series = self._wts.get(proj)
-        if series is None:
-            series = self._wts[proj] = _WeightSeries(self, proj, self.populations[pre], self.populations[post], weights)
+        step = self._step(where, step, completed=True)
+        series = self._wts.setdefault(proj, _WeightSeries(self, proj, self.populations[pre], self.populations[post]))
         series.add(step, indptr, indices, weights)
+        self._max_step = max(self._max_step, step)
         self._maybe_flush()
+
+    def add_population_data(self, pop: str, name: str, values) -> None:
+        """Store a per-neuron array of population ``pop`` (e.g. the ``is_exc`` mask) at ``populations/<pop>/<name>``."""
+        self._check_open()
+        where = f"add_population_data({pop!r}, {name!r})"
+        size = self._pop_size(where, pop)
+        _check_name(where, "dataset", name)
+        values = np.asarray(values)
+        if values.shape[:1] != (size,):
+            raise ValueError(f"{where}: expected one value per neuron, shape ({size}, ...), got {values.shape}")
+        if values.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: values must be numeric or boolean, got dtype {values.dtype}")
+        g = self._f[f"populations/{pop}"]
+        if name in g:
+            raise ValueError(f"{where}: already written")
+        g.create_dataset(name, data=values.astype(np.uint8) if values.dtype == bool else values)
 
     def add_structural(self, proj: str, step: int, births, deaths) -> None:
         """Record synapse births/deaths of ``proj`` at ``step`` (totals, or per-trial arrays of n_trials)."""
         self._check_open()
         where = f"add_structural({proj!r})"
         self._proj(where, proj)
-        step = self._step(where, step)
-        series = self._struct.get(proj)
-        if series is None:
-            series = self._struct[proj] = _StructSeries(self, proj, births)
+        step = self._step(where, step, completed=True)
+        series = self._struct.setdefault(proj, _StructSeries(self, proj))
         series.add(step, births, deaths)
+        self._max_step = max(self._max_step, step)
         self._maybe_flush()
 
     # -- progress, flush, close
@@ -425,20 +433,25 @@ class RunWriter:
         for series in (*self._state.values(), *self._struct.values()):
             series.write()
         self.buffered_state_values = 0
-        self._f.flush()                                      # the data first ...
         self._publish()
-        self._f.flush()                                      # ... then the counts that make it visible
         self._last_flush = time.monotonic()
 
-    def _all_series(self):
-        """Every series of this writer."""
-        return (*self._spikes.values(), *self._state.values(), *self._wts.values(), *self._struct.values())
-
     def _publish(self) -> None:
-        """Write each series' valid-row count and steps_done, in place."""
-        for series in self._all_series():
-            series.publish()
+        """Flush the data, then publish counts one attr kind at a time, each on disk before the next.
+
+        Every state a kill can leave on disk is consistent: n_main, then tail_slot, then n_events
+        (with the other series' counts), then steps_done.
+        """
+        self._f.flush()
+        for attr in _SpikeSeries.PUBLISH_ORDER:
+            for series in self._spikes.values():
+                series.publish(attr)
+            if attr == "n_events":
+                for series in (*self._state.values(), *self._wts.values(), *self._struct.values()):
+                    series.publish()
+            self._f.flush()
         self._f.attrs.modify("steps_done", np.int64(self.steps_done))
+        self._f.flush()
 
     @property
     def closed(self) -> bool:
@@ -455,7 +468,6 @@ class RunWriter:
             self.flush(self.n_steps if status == "complete" and steps_done is None else steps_done)
             for series in self._spikes.values():
                 series.finish()
-            self._f.flush()
             self._publish()
             self._f.attrs.modify("finished", datetime.now(timezone.utc).isoformat(timespec="seconds"))
             self._f.attrs.modify("status", status)
@@ -483,18 +495,25 @@ class _SpikeSeries:
     ``spikes/<pop>/{trial,neuron,step}`` hold events [0, n_main) and only ever receive whole
     SPIKE_CHUNK chunks (plus one final partial chunk at close), so no compressed chunk is
     rewritten. Events [n_main, n_events) sit in ``tail/<col>[tail_slot, :n_events - n_main]``;
-    when a chunk completes, the new remainder goes to the slot that is not published.
+    when a chunk completes, the new remainder goes to the slot that is not published. Publishing
+    n_main, then tail_slot, then n_events keeps every intermediate state a valid prefix (a reader
+    takes max(n_events - n_main, 0) tail events).
     """
+
+    PUBLISH_ORDER = ("n_main", "tail_slot", "n_events")
 
     def __init__(self, w: RunWriter, pop: str):
         self.g = g = w._f["spikes"].create_group(pop)
         dtypes = (w._trial_dtype, np.dtype(np.uint32), np.dtype(np.int64))
         self.main = [_table(g, c, (), d, SPIKE_CHUNK, w._filters) for c, d in zip(_SPIKE_COLS, dtypes)]
         tail = g.create_group("tail")
-        self.tail = [tail.create_dataset(c, shape=(2, SPIKE_CHUNK), dtype=d, chunks=(1, _SMALL_CHUNK))
+        slot_chunk = (1, min(SPIKE_CHUNK, _SMALL_CHUNK))
+        self.tail = [tail.create_dataset(c, shape=(2, SPIKE_CHUNK), dtype=d, chunks=slot_chunk)
                      for c, d in zip(_SPIKE_COLS, dtypes)]
-        g.attrs["n_events"], g.attrs["n_main"], g.attrs["tail_slot"] = np.int64(0), np.int64(0), np.int64(0)
-        self.n_main = self.n_tail = self.slot = self.pub_slot = 0
+        self.published = dict.fromkeys(self.PUBLISH_ORDER, 0)
+        for k in self.PUBLISH_ORDER:
+            g.attrs[k] = np.int64(0)
+        self.n_main = self.n_tail = self.slot = 0
 
     def append(self, *cols: np.ndarray) -> None:
         """Append (trial, neuron, step) columns of equal length."""
@@ -509,7 +528,8 @@ class _SpikeSeries:
         n_full = (k - need) // SPIKE_CHUNK * SPIKE_CHUNK
         self._to_main([a[need:need + n_full] for a in cols])
         rest = [a[need + n_full:] for a in cols]
-        self.slot = self.slot if self.slot != self.pub_slot else 1 - self.slot   # never the published slot
+        if self.slot == self.published["tail_slot"]:       # never overwrite the published slot
+            self.slot = 1 - self.slot
         for ds, a in zip(self.tail, rest):
             ds[self.slot, :len(a)] = a
         self.n_tail = len(rest[0])
@@ -525,52 +545,68 @@ class _SpikeSeries:
         self._to_main([ds[self.slot, :self.n_tail] for ds in self.tail])
         self.n_tail = 0
 
-    def publish(self) -> None:
-        """Publish n_events, n_main and tail_slot."""
-        a = self.g.attrs
-        a.modify("n_main", np.int64(self.n_main))
-        a.modify("tail_slot", np.int64(self.slot))
-        a.modify("n_events", np.int64(self.n_main + self.n_tail))
-        self.pub_slot = self.slot
+    def publish(self, attr: str) -> None:
+        """Write one of PUBLISH_ORDER (the writer flushes between them) if it changed."""
+        value = {"n_main": self.n_main, "tail_slot": self.slot, "n_events": self.n_main + self.n_tail}[attr]
+        if value != self.published[attr]:
+            self.g.attrs.modify(attr, np.int64(value))
+            self.published[attr] = value
 
 
 class _StateSeries:
-    """Buffered samples of one state variable, appended to ``state/<pop>/<var>`` (uncompressed, so chunks never move)."""
+    """Buffered samples of one state variable, appended to ``state/<pop>/<var>`` (uncompressed: chunks never move).
 
-    def __init__(self, w: RunWriter, pop: str, var: str, size: int, neurons, values):
-        where = f"add_state({pop!r}, {var!r})"
-        neurons = _int_array(where, "neurons", neurons)
+    The datasets are created by the first valid sample, which also fixes ``neurons`` and the dtype.
+    """
+
+    def __init__(self, w: RunWriter, pop: str, var: str, size: int):
+        self.w, self.pop, self.var, self.size = w, pop, var, size
+        self.where = f"add_state({pop!r}, {var!r})"
+        self.neurons, self.g, self.pending, self.n, self.last = None, None, [], 0, -1
+
+    def _check_neurons(self, neurons) -> np.ndarray:
+        """The recorded subset: on the first call validated, afterwards equal to the first."""
+        if self.neurons is not None:
+            neurons = np.asarray(neurons)
+            if neurons.shape != self.neurons.shape or not np.array_equal(neurons, self.neurons):
+                raise ValueError(f"{self.where}: neurons differ from the first call (the recorded subset is fixed)")
+            return self.neurons
+        neurons = _int_array(self.where, "neurons", neurons)
         if neurons.size == 0:
-            raise ValueError(f"{where}: neurons must name at least one recorded neuron")
-        _check_range(where, "neuron index", neurons, size, f"population {pop!r} (size {size})")
+            raise ValueError(f"{self.where}: neurons must name at least one recorded neuron")
+        _check_range(self.where, "neuron index", neurons, self.size, f"population {self.pop!r} (size {self.size})")
         if np.unique(neurons).size != neurons.size:
-            raise ValueError(f"{where}: neurons must not repeat")
-        dtype = np.asarray(values).dtype
-        if dtype.kind not in "biuf":
-            raise TypeError(f"{where}: values must be numeric, got dtype {dtype}")
-        self.w, self.where, self.neurons = w, where, neurons.copy()
-        self.row_size = w.n_trials * neurons.size
-        self.g = w._f["state"].require_group(pop).create_group(var)
+            raise ValueError(f"{self.where}: neurons must not repeat")
+        return neurons.copy()
+
+    def _create(self, neurons: np.ndarray, dtype) -> None:
+        """Create the group and its datasets."""
+        w = self.w
+        self.neurons, self.row_size = neurons, w.n_trials * neurons.size
+        self.g = w._f["state"].require_group(self.pop).create_group(self.var)
         self.g.attrs["n_samples"] = np.int64(0)
         self.g.create_dataset("neurons", data=neurons.astype(np.uint32))
-        self.values = _table(self.g, "values", (w.n_trials, neurons.size), dtype, max(1, _BIG_CHUNK // self.row_size))
+        rows = max(1, _BIG_CHUNK // self.row_size)
+        self.values = _table(self.g, "values", (w.n_trials, neurons.size), dtype, rows)
         self.steps = _table(self.g, "steps", (), np.int64)
-        self.pending, self.n, self.last = [], 0, -1
 
-    def add(self, step: int, values, neurons) -> None:
-        """Buffer one sample after checking neurons, shape and step order."""
-        neurons = np.asarray(neurons)
-        if neurons.shape != self.neurons.shape or not np.array_equal(neurons, self.neurons):
-            raise ValueError(f"{self.where}: neurons differ from the first call (the recorded subset is fixed)")
+    def add(self, step: int, values, neurons) -> int:
+        """Validate and buffer one sample; return its number of values."""
+        neurons = self._check_neurons(neurons)
         values = np.asarray(values)
-        want = (self.w.n_trials, self.neurons.size)
+        if values.dtype.kind not in "biuf":
+            raise TypeError(f"{self.where}: values must be numeric, got dtype {values.dtype}")
+        want = (self.w.n_trials, neurons.size)
         if values.shape != want:
             raise ValueError(f"{self.where}: values must have shape (n_trials, len(neurons)) = {want}, "
                              f"got {values.shape}")
         if step <= self.last:
             raise ValueError(f"{self.where}: step {step} not after the previous sample's step {self.last}")
+        if self.g is None:
+            self._create(neurons, values.dtype)
         self.last = step
         self.pending.append((step, values.astype(self.values.dtype)))
+        return values.size
 
     def write(self) -> None:
         """Append the buffered samples."""
@@ -581,30 +617,36 @@ class _StateSeries:
 
     def publish(self) -> None:
         """Publish the number of complete samples."""
-        self.g.attrs.modify("n_samples", np.int64(self.n))
+        if self.g is not None:
+            self.g.attrs.modify("n_samples", np.int64(self.n))
 
 
 class _WeightSeries:
-    """CSR snapshots of one projection, concatenated; each snapshot starts on a chunk boundary (see docs/formats.md)."""
+    """CSR snapshots of one projection, concatenated; each snapshot starts on a chunk boundary (see docs/formats.md).
 
-    def __init__(self, w: RunWriter, proj: str, n_pre: int, n_post: int, weights):
+    The datasets are created by the first valid snapshot, which also fixes the weight dtype.
+    """
+
+    def __init__(self, w: RunWriter, proj: str, n_pre: int, n_post: int):
+        self.w, self.proj, self.n_pre, self.n_post = w, proj, n_pre, n_post
         self.where = f"add_weights({proj!r})"
-        dtype = np.asarray(weights).dtype
-        if dtype.kind not in "iuf":
-            raise TypeError(f"{self.where}: weights must be numeric, got dtype {dtype}")
-        self.w, self.n_pre, self.n_post = w, n_pre, n_post
         self.align = _BIG_CHUNK if w._filters else 1         # compressed chunks are written once
-        self.g = g = w._f["weights"].create_group(proj)
+        self.g, self.n, self.syn_end, self.val_end, self.last = None, 0, 0, 0, -1
+
+    def _create(self, dtype) -> None:
+        """Create the group and its datasets."""
+        w = self.w
+        self.g = g = w._f["weights"].create_group(self.proj)
         g.attrs["n_snapshots"] = np.int64(0)
         self.step = _table(g, "step", (), np.int64)
         self.per_trial = _table(g, "per_trial", (), np.uint8)
         self.syn_start = _table(g, "indices_start", (), np.int64)
         self.val_start = _table(g, "weights_start", (), np.int64)
-        self.indptr = g.create_dataset("indptr", shape=(0, n_pre + 1), maxshape=(None, n_pre + 1), dtype=np.int64,
-                                       chunks=(1, min(n_pre + 1, _BIG_CHUNK)), **w._filters)
+        row = self.n_pre + 1
+        self.indptr = g.create_dataset("indptr", shape=(0, row), maxshape=(None, row), dtype=np.int64,
+                                       chunks=(1, min(row, _BIG_CHUNK)), **w._filters)
         self.indices = _table(g, "indices", (), np.uint32, _BIG_CHUNK, w._filters)
         self.weights = _table(g, "weights", (), dtype, _BIG_CHUNK, w._filters)
-        self.n, self.syn_end, self.val_end, self.last = 0, 0, 0, -1
 
     def _check(self, step, indptr, indices, weights):
         """Validated (indptr, indices, weights) of one snapshot."""
@@ -622,6 +664,8 @@ class _WeightSeries:
         if weights.shape not in ((n_syn,), (self.w.n_trials, n_syn)):
             raise ValueError(f"{wh}: weights must have shape (n_syn,) or (n_trials, n_syn) with n_syn = {n_syn}, "
                              f"got {weights.shape}")
+        if weights.dtype.kind not in "iuf":
+            raise TypeError(f"{wh}: weights must be numeric, got dtype {weights.dtype}")
         if step < self.last:
             raise ValueError(f"{wh}: step {step} before the previous snapshot's step {self.last}")
         return indptr, indices, weights
@@ -633,6 +677,8 @@ class _WeightSeries:
     def add(self, step: int, indptr, indices, weights) -> None:
         """Validate and write one snapshot now (it becomes visible at the next flush)."""
         indptr, indices, weights = self._check(step, indptr, indices, weights)
+        if self.g is None:
+            self._create(weights.dtype)
         self.last = step
         s0, v0 = self._aligned(self.syn_end), self._aligned(self.val_end)
         self.syn_end = _append(self.indices, indices, s0)
@@ -645,39 +691,46 @@ class _WeightSeries:
 
     def publish(self) -> None:
         """Publish the number of complete snapshots."""
-        self.g.attrs.modify("n_snapshots", np.int64(self.n))
+        if self.g is not None:
+            self.g.attrs.modify("n_snapshots", np.int64(self.n))
 
 
 class _StructSeries:
-    """Rows (step, births, deaths) of one projection; totals or per-trial, fixed on the first call."""
+    """Rows (step, births, deaths) of one projection; totals or per-trial, fixed by the first valid call."""
 
-    def __init__(self, w: RunWriter, proj: str, births):
-        self.where = f"add_structural({proj!r})"
-        self.w, self.per_trial = w, np.ndim(births) == 1
-        shape = (w.n_trials,) if self.per_trial else ()
-        self.g = g = w._f["structural"].create_group(proj)
+    def __init__(self, w: RunWriter, proj: str):
+        self.w, self.proj, self.where = w, proj, f"add_structural({proj!r})"
+        self.per_trial, self.g, self.pending, self.n, self.last = None, None, [], 0, -1
+
+    def _create(self) -> None:
+        """Create the group and its datasets."""
+        shape = (self.w.n_trials,) if self.per_trial else ()
+        self.g = g = self.w._f["structural"].create_group(self.proj)
         g.attrs["n_rows"], g.attrs["per_trial"] = np.int64(0), self.per_trial
         self.step = _table(g, "step", (), np.int64)
         self.births = _table(g, "births", shape, np.int64)
         self.deaths = _table(g, "deaths", shape, np.int64)
-        self.pending, self.n, self.last = [], 0, -1
 
-    def _counts(self, name: str, x) -> np.ndarray:
-        """births/deaths as a non-negative int scalar or (n_trials,) array, in the first call's form."""
+    def _counts(self, name: str, x, per_trial: bool) -> np.ndarray:
+        """births/deaths as a non-negative int scalar or (n_trials,) array."""
         a = np.asarray(x)
-        want = (self.w.n_trials,) if self.per_trial else ()
+        want = (self.w.n_trials,) if per_trial else ()
         if a.shape != want:
-            form = f"an array of n_trials = {self.w.n_trials}" if self.per_trial else "a scalar total"
+            form = f"an array of n_trials = {self.w.n_trials}" if per_trial else "a scalar total"
             raise ValueError(f"{self.where}: {name} must be {form} like the first call, got shape {a.shape}")
         if a.dtype.kind not in "iu" or np.any(a < 0):
             raise ValueError(f"{self.where}: {name} must be non-negative integers, got {x!r}")
         return a.astype(np.int64)
 
     def add(self, step: int, births, deaths) -> None:
-        """Buffer one row."""
-        b, d = self._counts("births", births), self._counts("deaths", deaths)
+        """Validate and buffer one row."""
+        per_trial = np.ndim(births) == 1 if self.per_trial is None else self.per_trial
+        b, d = self._counts("births", births, per_trial), self._counts("deaths", deaths, per_trial)
         if step < self.last:
             raise ValueError(f"{self.where}: step {step} before the previous row's step {self.last}")
+        if self.g is None:
+            self.per_trial = per_trial
+            self._create()
         self.last = step
         self.pending.append((step, b, d))
 
@@ -692,7 +745,8 @@ class _StructSeries:
 
     def publish(self) -> None:
         """Publish the number of complete rows."""
-        self.g.attrs.modify("n_rows", np.int64(self.n))
+        if self.g is not None:
+            self.g.attrs.modify("n_rows", np.int64(self.n))
 
 
 # ----------------------------------------------------------------------------- reader
@@ -792,6 +846,16 @@ class RunFile:
         """Projection name -> (pre, post) population names."""
         return {k: (str(g.attrs["pre"]), str(g.attrs["post"])) for k, g in self._f["projections"].items()}
 
+    def population_data(self, pop: str, name: str) -> np.ndarray:
+        """A per-neuron array stored with :meth:`RunWriter.add_population_data` (``is_exc``: 1 = excitatory)."""
+        if pop not in self.populations:
+            raise ValueError(f"{self.path}: no population {pop!r}; populations are {list(self.populations)}")
+        g = self._f[f"populations/{pop}"]
+        if name not in g:
+            raise ValueError(f"{self.path}: population {pop!r} has no recorded {name!r} "
+                             f"(has: {sorted(g) or 'nothing'})")
+        return g[name][()]
+
     def state_vars(self) -> dict[str, list[str]]:
         """Population -> names of its recorded state variables."""
         return {p: list(g) for p, g in self._f["state"].items()}
@@ -806,7 +870,7 @@ class RunFile:
         n_events, n_main, slot = (int(g.attrs[k]) for k in ("n_events", "n_main", "tail_slot"))
         main = [lambda a, b, c=c: g[c][a:b] for c in _SPIKE_COLS]
         tail = [lambda a, b, c=c: g["tail"][c][slot, a:b] for c in _SPIKE_COLS]
-        return [(main, n_main), (tail, n_events - n_main)]
+        return [(main, n_main), (tail, max(n_events - n_main, 0))]
 
     def n_events(self, pop: str) -> int:
         """Number of spike events of ``pop`` in the file."""
@@ -821,10 +885,13 @@ class RunFile:
 
     def spikes(self, pop: str, trial: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All (trial, neuron, step) events of ``pop`` in stored dtypes, optionally of one trial only."""
-        parts = [tuple(read(0, n) for read in cols) for cols, n in self._spike_segments(pop)]
-        if trial is not None:
+        segments = self._spike_segments(pop)
+        if trial is None:
+            parts = [tuple(read(0, n) for read in cols) for cols, n in segments]
+        else:
             trial = _check_int("spikes", "trial", trial, 0, self.n_trials)
-            parts = [tuple(x[t == trial] for x in (t, n, s)) for t, n, s in self.iter_spikes(pop)] or parts[:1]
+            parts = [tuple(read(0, 0) for read in segments[0][0])]       # typed empty arrays
+            parts += [tuple(x[t == trial] for x in (t, n, s)) for t, n, s in self.iter_spikes(pop)]
         return tuple(np.concatenate(col) for col in zip(*parts))
 
     def spike_counts(self, pop: str, before_step: int | None = None) -> np.ndarray:
@@ -875,7 +942,9 @@ class RunFile:
         s0, v0 = int(g["indices_start"][k]), int(g["weights_start"][k])
         per_trial = bool(g["per_trial"][k])
         w = g["weights"][v0:v0 + n_syn * (self.n_trials if per_trial else 1)]
-        return int(g["step"][k]), indptr, g["indices"][s0:s0 + n_syn], w.reshape(self.n_trials, n_syn) if per_trial else w
+        if per_trial:
+            w = w.reshape(self.n_trials, n_syn)
+        return int(g["step"][k]), indptr, g["indices"][s0:s0 + n_syn], w
 
     def structural(self, proj: str) -> dict[str, np.ndarray]:
         """{"step": (n,), "births": (n,) or (n, n_trials), "deaths": same} of ``proj``."""

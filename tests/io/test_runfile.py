@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import h5py
 import numpy as np
 import pytest
 
+from neurokit_bdh.io import runfile
 from neurokit_bdh.io.runfile import FORMAT_VERSION, RunFile, RunFileError, RunWriter, open_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,10 +42,12 @@ def _subprocess_env() -> dict:
 
 # ----------------------------------------------------------------------------- round trip
 
-def test_round_trip_everything(tmp_path):
+@pytest.mark.parametrize("spike_chunk", [8, runfile.SPIKE_CHUNK])
+def test_round_trip_everything(tmp_path, monkeypatch, spike_chunk):
+    monkeypatch.setattr(runfile, "SPIKE_CHUNK", spike_chunk)   # 8: many whole chunks + tail slot swaps
     path = tmp_path / "run.h5"
     rng = np.random.default_rng(0)
-    spikes = {"exc": [], "inh": []}
+    spikes, samples = {"exc": [], "inh": []}, []
     with writer(path, chunk_events=7, flush_every_s=float("inf")) as w:
         for step in range(100):
             for pop, size in (("exc", 10), ("inh", 3)):
@@ -53,7 +57,8 @@ def test_round_trip_everything(tmp_path):
                 spikes[pop].append(ev)
             assert w.buffered_events <= 7
             if step % 10 == 0:
-                w.add_state("exc", "v", step, rng.random((2, 3)).astype(np.float32), neurons=[7, 0, 3])
+                samples.append(rng.random((2, 3)).astype(np.float32))
+                w.add_state("exc", "v", step, samples[-1], neurons=[7, 0, 3])
             if step % 33 == 5:
                 w.flush(steps_done=step + 1)
         snaps = []
@@ -92,6 +97,7 @@ def test_round_trip_everything(tmp_path):
         steps, values, neurons = run.state("exc", "v")
         np.testing.assert_array_equal(steps, np.arange(0, 100, 10))
         assert values.shape == (10, 2, 3) and values.dtype == np.float32
+        np.testing.assert_array_equal(values, np.stack(samples))
         np.testing.assert_array_equal(neurons, [7, 0, 3])
         assert run.state_vars() == {"exc": ["v"]}
         assert run.weight_steps("ee") == [0, 40, 90] and run.weight_steps("ei") == []
@@ -142,6 +148,70 @@ def test_summary_rates_hand_made(tmp_path):
                                        "births": 1, "deaths": 3}}
     assert (s["status"], s["steps_done"], s["duration_s"], s["n_trials"]) == ("complete", 1000, 1.0, 2)
     json.dumps(s)                                          # printable by `neurokit info`
+
+
+def test_file_copied_at_every_flush_phase_is_consistent(tmp_path, monkeypatch):
+    """What a kill leaves behind: a copy taken after any internal flush shows exactly the published data."""
+    monkeypatch.setattr(runfile, "SPIKE_CHUNK", 16)
+    path = tmp_path / "run.h5"
+    w = writer(path, n_steps=60, chunk_events=10**6, flush_every_s=float("inf"))
+    added, published, copies = [0], [0], []
+    real_flush = w._f.flush
+
+    def flush_and_copy():
+        real_flush()
+        dst = tmp_path / f"copy{len(copies)}.h5"
+        shutil.copyfile(path, dst)
+        copies.append((dst, published[0], added[0]))
+
+    w._f.flush = flush_and_copy
+    for step in range(60):
+        k = step % 7                                       # events i: trial i % 2, neuron i % 10, at its step
+        i = np.arange(added[0], added[0] + k)
+        w.add_spikes("exc", i % 2, i % 10, np.full(k, step))
+        added[0] += k
+        w.add_state("exc", "v", step, np.full((2, 1), step, np.float32), neurons=[4])
+        if step % 5 == 4:
+            n_syn = step % 3
+            w.add_weights("ee", step, np.r_[0, np.full(10, n_syn)], np.arange(n_syn), np.full(n_syn, step, np.float32))
+            w.flush(steps_done=step + 1)
+            published[0] = added[0]
+    w.close()
+    assert len(copies) >= 5 * 12                          # data, n_main, tail_slot, n_events, steps_done
+    seen = set()
+    for dst, before, now in copies:
+        with open_run(dst) as run:
+            n = run.n_events("exc")
+            assert before <= n <= now and run.status in ("running", "complete")
+            seen.add("old" if n == before else "new" if n == now else "between")
+            t, nn, s = run.spikes("exc")
+            i = np.arange(n)
+            np.testing.assert_array_equal(t, i % 2)
+            np.testing.assert_array_equal(nn, i % 10)
+            steps, values, _ = run.state("exc", "v")
+            np.testing.assert_array_equal(values[:, 0, 0], steps)
+            done = run.steps_done                          # never ahead of the data
+            assert np.count_nonzero(steps < done) == done
+            assert n >= sum(k % 7 for k in range(done))
+            for k, step in enumerate(run.weight_steps("ee")):
+                np.testing.assert_array_equal(run.weights("ee", k)[3], np.full(step % 3, step, np.float32))
+    assert seen == {"old", "between", "new"}              # n_main published before n_events: a valid prefix
+
+
+def test_frequent_flushes_do_not_grow_the_file(tmp_path):
+    """Published chunks are never rewritten, so 300 flushes cost about what one flush costs."""
+    sizes = []
+    for every in (300, 1):
+        path = tmp_path / f"every{every}.h5"
+        with writer(path, n_steps=10**5, flush_every_s=float("inf")) as w:
+            rng = np.random.default_rng(0)
+            for step in range(300):
+                w.add_spikes("exc", rng.integers(0, 2, 100), rng.integers(0, 10, 100), np.full(100, step))
+                if step % every == every - 1:
+                    w.flush()
+        sizes.append(path.stat().st_size)
+    one, many = sizes
+    assert many - one < 150_000, sizes                    # rewriting partial chunks adds ~0.5 MB here
 
 
 def test_exception_in_with_block_marks_failed(tmp_path):
@@ -209,16 +279,21 @@ def test_writer_memory_is_bounded(tmp_path):
 KILL_SCRIPT = """
 import os, sys, time
 import numpy as np
-from neurokit_bdh.io.runfile import RunWriter
+from neurokit_bdh.io import runfile
+runfile.SPIKE_CHUNK = 64                         # chunks complete every few steps: exercise main + tail
 path, marker = sys.argv[1], sys.argv[2]
-w = RunWriter(path, spec_text="kill", seed=1, dt=1e-3, n_steps=10**9, n_trials=2,
-              populations={"p": 50}, projections={}, versions={}, chunk_events=10**6, flush_every_s=1e9)
+w = runfile.RunWriter(path, spec_text="kill", seed=1, dt=1e-3, n_steps=10**9, n_trials=2,
+                      populations={"p": 50, "q": 7}, projections={"pq": ("p", "q")}, versions={},
+                      chunk_events=10**6, flush_every_s=1e9)
 per = 20
 for step in range(10**9):
     i = np.arange(step * per, (step + 1) * per)
     w.add_spikes("p", i % 2, i % 50, np.full(per, step))
     w.add_state("p", "v", step, np.full((2, 2), step, np.float32), neurons=[0, 1])
     if step % 10 == 9:
+        n_syn = step % 7
+        w.add_weights("pq", step, np.r_[0, np.full(50, n_syn)], np.arange(n_syn), np.full(n_syn, step, np.float32))
+        w.add_structural("pq", step, births=step, deaths=1)
         w.flush(steps_done=step + 1)
         with open(marker + ".tmp", "w") as fh:
             fh.write(str(step + 1))
@@ -229,20 +304,20 @@ for step in range(10**9):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 def test_sigkill_leaves_flushed_data_readable(tmp_path):
-    path, marker = tmp_path / "killed.h5", tmp_path / "flushed.txt"
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(path), str(marker)],
-                            env=_subprocess_env(), stderr=subprocess.PIPE)
+    path, marker, log = tmp_path / "killed.h5", tmp_path / "flushed.txt", tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(path), str(marker)],
+                                env=_subprocess_env(), stderr=err)
     try:
         deadline = time.monotonic() + 30
         flushed = 0
         while flushed < 50 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
             flushed = int(marker.read_text()) if marker.exists() else 0
-        assert flushed >= 50, f"writer made no progress: {proc.stderr.read().decode() if proc.poll() is not None else ''}"
+        assert flushed >= 50, f"writer made no progress; its stderr:\n{log.read_text()}"
     finally:
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signal.SIGKILL)                 # killed mid-loop, often mid-write
         proc.wait(timeout=10)
-        proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
 
     with open_run(path) as run:
@@ -259,6 +334,11 @@ def test_sigkill_leaves_flushed_data_readable(tmp_path):
         assert len(steps) >= done
         np.testing.assert_array_equal(steps, np.arange(len(steps)))
         np.testing.assert_array_equal(values[:, 1, 0], steps)
+        ws = run.weight_steps("pq")
+        assert ws == list(range(9, 10 * len(ws), 10)) and len(ws) >= done // 10
+        for k, step in enumerate(ws):
+            np.testing.assert_array_equal(run.weights("pq", k)[3], np.full(step % 7, step, np.float32))
+        np.testing.assert_array_equal(run.structural("pq")["births"], ws)
         summary = run.summary()
     # counted are spikes of completed steps: 20 per step / (50 neurons * 2 trials * 1 ms) = 200 Hz
     assert summary["populations"]["p"]["spikes"] == 20 * done
@@ -320,7 +400,8 @@ def test_bad_spike_input_names_the_problem(tmp_path):
 
 
 def test_bad_state_weights_structural_input(tmp_path):
-    with writer(tmp_path / "run.h5") as w:
+    path = tmp_path / "run.h5"
+    with writer(path) as w:
         w.add_state("exc", "v", 0, np.zeros((2, 2)), neurons=[1, 2])
         with pytest.raises(ValueError, match="neurons differ from the first call"):
             w.add_state("exc", "v", 1, np.zeros((2, 2)), neurons=[1, 3])
@@ -343,8 +424,20 @@ def test_bad_state_weights_structural_input(tmp_path):
             w.add_structural("ee", 6, births=[1, 1], deaths=[0, 0])
         with pytest.raises(ValueError, match="deaths must be non-negative integers"):
             w.add_structural("ee", 6, births=1, deaths=-1)
+        with pytest.raises(ValueError, match=r"step = 101 out of range \[0, 101\)"):  # after 0..n_steps steps
+            w.add_structural("ee", 101, births=1, deaths=0)
+        with pytest.raises(ValueError, match=r"values must have shape .* got \(3, 1\)"):
+            w.add_state("inh", "u", 50, np.zeros((3, 1)), neurons=[0])   # a rejected first call ...
+        with pytest.raises(TypeError, match="weights must be numeric"):
+            w.add_weights("ei", 60, [0] * 10 + [1], [2], ["x"])
+        assert w.steps_done == 5                           # ... leaves no trace, not even in steps_done
+        w.close("failed")
     with pytest.raises(ValueError, match="RunWriter is closed"):
         w.add_spikes("exc", [0], [0], [0])
+    with h5py.File(path, "r") as f:
+        assert list(f["state"]) == ["exc"] and list(f["state/exc"]) == ["v"]
+        assert list(f["weights"]) == [] and list(f["structural"]) == ["ee"]
+        assert f.attrs["status"] == "failed" and f.attrs["steps_done"] == 5
 
 
 def test_existing_path_is_refused_and_untouched(tmp_path):
@@ -373,3 +466,30 @@ def test_bad_config_creates_no_file(tmp_path, bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         writer(path, **bad)
     assert not path.exists()
+
+
+# ----------------------------------------------------------------------------- docs
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_docs_snippets_run(tmp_path, monkeypatch, killed):
+    """The plain-h5py and neurokit snippets of docs/formats.md read a complete and a killed file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runfile, "SPIKE_CHUNK", 8)        # 20 events: 2 whole chunks + a 4-event tail
+    w = writer("run.h5", flush_every_s=float("inf"))
+    w.add_spikes("exc", np.arange(20) % 2, np.arange(20) % 10, np.arange(20))
+    w.add_state("exc", "v", 3, np.zeros((2, 1)), neurons=[5])
+    w.add_weights("ee", 3, np.r_[0, np.full(10, 2)], [4, 5], [[0.5, 0.25], [1.0, 2.0]])
+    w.flush()
+    if killed:
+        shutil.copyfile("run.h5", "flushed.h5")           # the bytes a kill after this flush leaves
+    w.close()
+    if killed:
+        os.replace("flushed.h5", "run.h5")
+    blocks = [b.split("```")[0] for b in (REPO / "docs" / "formats.md").read_text().split("```python\n")[1:3]]
+    for block in blocks:
+        scope: dict = {}
+        exec(block, scope)
+        np.testing.assert_array_equal(scope["step"], np.arange(20))
+        np.testing.assert_array_equal(scope["weights"], [[0.5, 0.25], [1.0, 2.0]])
+    with open_run("run.h5") as run:
+        assert run.status == ("running" if killed else "complete")
