@@ -38,7 +38,7 @@ def main(argv=None):
         warm.run()
         compile_s = time.perf_counter() - t0
         eng = NativeEngine(realise(s), device=a.device, compile=a.compile)
-        eng._compiled, eng._history = warm._compiled, warm._history
+        eng._compiled = warm._compiled
         if a.device == "cuda":
             torch.cuda.synchronize()
         r = eng.run()

@@ -30,7 +30,6 @@ import torch
 from ..graph.network import Network, plastic_mask, subseed
 from ..neurons import NEURON_MODELS
 from ..plasticity import ChunkSpikes, SynapseIndex
-from ..plasticity.chunk import trace_history
 
 MAX_CHUNK = 64     # steps advanced between propagation/learning passes (capped by the shortest delay)
 DRIVE_BLOCK = 256  # steps of Poisson drive sampled at once
@@ -154,14 +153,14 @@ class _Proj:
         self.const_delay = int(d[0]) if d.size and (d == d[0]).all() else None
         self.mask = None if mask is None else torch.as_tensor(mask, device=dev)
 
-    def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator, history=trace_history):
+    def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator):
         """Learn from a chunk's spikes and push the transmitted weights into the target's ring buffer."""
         idx = self.idx
         owner, syn = idx.out_synapses(pre.n)
         k, b = pre.k.index_select(0, owner), pre.b.index_select(0, owner)
         if self.rule is not None:
             self.rule_state, w_tx = self.rule.chunk(self.w, self.rule_state, idx, pre, post, self.rule_coef,
-                                                    (k, b, syn), self.mask, modulator, history)
+                                                    (k, b, syn), self.mask, modulator)
         else:
             w_tx = self.w.view(-1)[b * idx.n_syn + syn]
         if syn.numel() == 0:
@@ -238,7 +237,6 @@ class NativeEngine:
         n_neurons = sum(p.size for p in self.pops.values())
         self.compile = compile if compile is not None else spec.n_steps * n_neurons * self.B >= 1e8
         self._compiled = {}
-        self._history = self._compiled_history() if self.compile else trace_history
 
     def _add_input(self, inp, dtype):
         dt, dev = self.dt, self.device
@@ -294,14 +292,6 @@ class NativeEngine:
         z, pop.state = advance_neurons(pop.model.step, pop.coef, x, pop.state, i_ext)
         return z
 
-    def _compiled_history(self):
-        """trace_history compiled (one fused kernel per chunk length), eager for other chunk lengths."""
-        compiled = _fallback(torch.compile(trace_history, dynamic=False), trace_history)
-
-        def history(x, z, a):
-            return compiled(x, z, a) if z.shape[0] == self.max_chunk else trace_history(x, z, a)
-        return history
-
     def _compiled_advance(self, pop: _Pop):
         """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable)."""
         fn = self._compiled.get(pop.name)
@@ -353,7 +343,7 @@ class NativeEngine:
             spikes = {name: ChunkSpikes.from_dense(self._advance(pop, t, K)) for name, pop in self.pops.items()}
             mod = self._modulator(t)
             for proj in self.projs:
-                proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod, self._history)
+                proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod)
             for name, s in spikes.items():
                 if not s.empty:
                     total_spikes += s.n.numel()

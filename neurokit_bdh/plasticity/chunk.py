@@ -1,22 +1,24 @@
-"""Spikes of a chunk of K steps, and exact per-step trace values read at event times.
+"""Spikes of a chunk of K steps, traces evaluated at event times, and time-ordered weight updates.
 
 The engine advances neurons K steps at a time (K never exceeds the shortest synaptic delay, so no
 spike of a chunk can arrive within it), then hands each rule the chunk's spikes at once. Rules
-reproduce the step-by-step semantics exactly: traces are evaluated at each event's own step, and
-weight updates of one synapse are applied in time order.
+reproduce the step-by-step semantics: every trace is evaluated at each event's own step (in closed
+form, equal to the step-by-step recurrence up to float rounding), and the weight updates of one
+synapse are applied in time order.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import torch
 
 
-class ChunkSpikes(NamedTuple):
-    z: torch.Tensor  # (K, B, N) float 0/1
-    k: torch.Tensor  # (E,) step within the chunk of each spike
-    b: torch.Tensor  # (E,) trial
-    n: torch.Tensor  # (E,) neuron
+class ChunkSpikes:
+    """Spikes of one population over a chunk: dense ``z`` (K, B, N) and the events (k, b, n)."""
+
+    __slots__ = ("z", "k", "b", "n", "_slots")
+
+    def __init__(self, z, k, b, n):
+        self.z, self.k, self.b, self.n = z, k, b, n
+        self._slots = None
 
     @classmethod
     def from_dense(cls, z: torch.Tensor) -> "ChunkSpikes":
@@ -34,33 +36,74 @@ class ChunkSpikes(NamedTuple):
     def empty(self) -> bool:
         return self.n.numel() == 0
 
+    @property
+    def flat(self) -> torch.Tensor:
+        return self.b * self.z.shape[2] + self.n
 
-class TraceHistory(NamedTuple):
-    """A unit-jump trace over a chunk: ``decayed[k]`` is its value in step k after the decay, before the jump.
+    def slots(self) -> list[torch.Tensor]:
+        """Spike steps per neuron: ``slots()[r][b·N + n]`` is the step of neuron (b, n)'s r-th spike in the
+        chunk, or −1. One slot for neurons that spike at most once per chunk (the common case)."""
+        if self._slots is None:
+            K, B, N = self.z.shape
+            flat = self.flat
+            empty = torch.full((B * N,), -1, dtype=torch.int64, device=self.z.device)
+            if flat.numel() == 0:
+                self._slots = [empty]
+                return self._slots
+            counts = torch.bincount(flat, minlength=B * N)
+            if int(counts.max()) <= 1:
+                self._slots = [empty.index_copy_(0, flat, self.k)]
+                return self._slots
+            order = torch.argsort(flat * (K + 1) + self.k)  # by neuron, then step
+            fs, ks = flat.index_select(0, order), self.k.index_select(0, order)
+            start = torch.ones_like(fs, dtype=torch.bool)
+            start[1:] = fs[1:] != fs[:-1]
+            pos = torch.arange(len(fs), device=fs.device)
+            rank = pos - torch.cummax(torch.where(start, pos, torch.zeros_like(pos)), 0).values
+            self._slots = []
+            for r in range(int(rank.max()) + 1):
+                sel = torch.nonzero(rank == r).squeeze(1)
+                self._slots.append(empty.clone().index_copy_(0, fs.index_select(0, sel), ks.index_select(0, sel)))
+        return self._slots
 
-    Every step: x ← x·a, then x ← x + z. ``end`` is the value after the chunk. Reading values back with
-    the same float operations as a step-by-step loop keeps the chunked engine bit-identical to it.
+
+def decay_powers(a: float, K: int, device, dtype) -> torch.Tensor:
+    """a^j for j = 0..K."""
+    return torch.tensor([a ** j for j in range(K + 1)], device=device, dtype=torch.float64).to(dtype)
+
+
+class ChunkTrace:
+    """A unit-jump trace (every step x ← a·x, then x ← x + z) over a chunk, from its value ``x0`` before it.
+
+    In step k of the chunk: x = x0·a^(k+1) + Σ a^(k−k') over the neuron's own spikes at steps k' < k
+    (k' <= k after the step's jump). Evaluated only where rules read it, and for every neuron at the end.
     """
 
-    decayed: torch.Tensor  # (K, B, N)
-    end: torch.Tensor      # (B, N)
+    def __init__(self, x0: torch.Tensor, spikes: ChunkSpikes, a: float):
+        K = spikes.z.shape[0]
+        self.x0, self.spikes, self.K = x0, spikes, K
+        self.p = decay_powers(a, K, x0.device, x0.dtype)
 
-    def at(self, z: torch.Tensor, k, b, n, inclusive: bool) -> torch.Tensor:
+    def at(self, k, b, n, inclusive: bool) -> torch.Tensor:
         """Trace of neuron (b, n) in chunk step k; with that step's own jump if ``inclusive``."""
-        K, B, N = z.shape
-        flat = (k * B + b) * N + n
-        v = self.decayed.reshape(-1).index_select(0, flat)
-        return v + z.reshape(-1).index_select(0, flat) if inclusive else v
+        flat = b * self.x0.shape[1] + n
+        v = self.x0.reshape(-1).index_select(0, flat) * self.p.index_select(0, k + 1)
+        if self.spikes.empty:
+            return v
+        for slot in self.spikes.slots():
+            ks = slot.index_select(0, flat)
+            lag = k - ks
+            hit = (ks >= 0) & ((lag >= 0) if inclusive else (lag > 0))
+            v = v + self.p.index_select(0, lag.clamp(0, self.K)) * hit
+        return v
 
-
-def trace_history(x: torch.Tensor, z: torch.Tensor, a: float) -> TraceHistory:
-    """Run the trace recurrence over a chunk of spikes ``z`` (K, B, N) from ``x`` (B, N)."""
-    decayed = torch.empty_like(z)
-    for k in range(z.shape[0]):
-        x = x * a
-        decayed[k] = x
-        x = x + z[k]
-    return TraceHistory(decayed, x)
+    @property
+    def end(self) -> torch.Tensor:
+        """The trace after the chunk, (B, N)."""
+        x = self.x0 * self.p[self.K]
+        if not self.spikes.empty:
+            x.view(-1).index_add_(0, self.spikes.flat, self.p.index_select(0, self.K - 1 - self.spikes.k))
+        return x
 
 
 def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, dw_fn, w_min: float,

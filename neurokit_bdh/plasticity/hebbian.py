@@ -55,7 +55,7 @@ class Hebbian:
         return decay(dt, self.tau_pre), decay(dt, self.tau_post), dt
 
     def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
-              modulator=None, history=None):
+              modulator=None):
         """One step (K = 1): transmitted spikes carry the weights from before this step's update."""
         a_pre, a_post, dt = coef
         k_t, b_t, syn_t = tx

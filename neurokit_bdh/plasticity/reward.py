@@ -57,7 +57,7 @@ class RewardSTDP:
         return decay(dt, self.tau_plus), decay(dt, self.tau_minus), decay(dt, self.tau_e), dt
 
     def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
-              modulator=None, history=None):
+              modulator=None):
         """One step (K = 1): transmitted spikes carry the weights from before this step's update."""
         a_pre, a_post, a_e, dt = coef
         k_t, b_t, syn_t = tx

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import torch
 
 from ..neurons.base import check, check_choice, check_finite, check_positive, decay
-from .chunk import ChunkSpikes, apply_in_time_order, trace_history
+from .chunk import ChunkSpikes, ChunkTrace, apply_in_time_order
 from .synapses import SynapseIndex
 
 KINDS = ("additive", "multiplicative", "power_law")
@@ -87,16 +87,14 @@ class PairSTDP:
         return decay(dt, self.tau_plus), decay(dt, self.tau_minus)
 
     def chunk(self, w, state, idx: SynapseIndex, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None,
-              modulator=None, history=trace_history):
-        """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx).
-
-        ``history``: the trace recurrence (the engine may pass a compiled :func:`trace_history`)."""
+              modulator=None):
+        """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx)."""
         a_pre, a_post = coef
         k_t, b_t, syn_t = tx
         k_p, b_p, syn_p = post_events(idx, post)
-        h_pre, h_post = history(state.x_pre, pre.z, a_pre), history(state.x_post, post.z, a_post)
-        dep = h_post.at(post.z, k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False)
-        pot = h_pre.at(pre.z, k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True)
+        h_pre, h_post = ChunkTrace(state.x_pre, pre, a_pre), ChunkTrace(state.x_post, post, a_post)
+        dep = h_post.at(k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False)
+        pot = h_pre.at(k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True)
 
         def dw(wv, trace, is_pot):
             return torch.where(is_pot, self.a_plus * self.f_plus(wv) * trace,
@@ -177,17 +175,16 @@ class TripletSTDP:
     def discretise(self, dt):
         return tuple(decay(dt, t) for t in (self.tau_plus, self.tau_x, self.tau_minus, self.tau_y))
 
-    def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None,
-              history=trace_history):
+    def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None):
         a_r1, a_r2, a_o1, a_o2 = coef
         k_t, b_t, syn_t = tx
         k_p, b_p, syn_p = post_events(idx, post)
-        r1, r2 = history(state.r1, pre.z, a_r1), history(state.r2, pre.z, a_r2)
-        o1, o2 = history(state.o1, post.z, a_o1), history(state.o2, post.z, a_o2)
+        r1, r2 = ChunkTrace(state.r1, pre, a_r1), ChunkTrace(state.r2, pre, a_r2)
+        o1, o2 = ChunkTrace(state.o1, post, a_o1), ChunkTrace(state.o2, post, a_o2)
         q_t, p_t = idx.post.index_select(0, syn_t), idx.pre.index_select(0, syn_t)
         q_p, p_p = idx.post.index_select(0, syn_p), idx.pre.index_select(0, syn_p)
-        dep = o1.at(post.z, k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(pre.z, k_t, b_t, p_t, False))
-        pot = r1.at(pre.z, k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(post.z, k_p, b_p, q_p, False))
+        dep = o1.at(k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(k_t, b_t, p_t, False))
+        pot = r1.at(k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(k_p, b_p, q_p, False))
         w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
                                lambda wv, tr, is_pot: torch.where(is_pot, tr, -tr), mask, self)
         return self.State(r1.end, r2.end, o1.end, o2.end), w_tx
