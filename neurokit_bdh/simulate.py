@@ -16,7 +16,17 @@ from pathlib import Path
 
 from .engine import NativeEngine, RunResult
 from .graph.network import realise
-from .graph.spec import NetworkSpec, dump_toml, load_spec
+from .graph.spec import NetworkSpec, dump_toml, load_spec, spec_from_dict, tomllib
+
+
+def _text_matches(spec: NetworkSpec) -> bool:
+    """Whether the spec's original TOML text still describes it (it may have been changed since loading)."""
+    if not spec.text:
+        return False
+    try:
+        return dump_toml(spec_from_dict(tomllib.loads(spec.text))) == dump_toml(spec)
+    except ValueError:
+        return False
 
 
 def simulate(spec: NetworkSpec | str | os.PathLike, output: str | os.PathLike | None = None, *,
@@ -40,7 +50,7 @@ def simulate(spec: NetworkSpec | str | os.PathLike, output: str | os.PathLike | 
         return engine.run(progress=progress, keep_spikes=keep_spikes)
     from .io.runfile import RunWriter
 
-    text = spec.text if spec.text and duration is None and seed is None else dump_toml(spec)
+    text = spec.text if _text_matches(spec) else dump_toml(spec)
     writer = RunWriter(Path(output), spec_text=text, seed=spec.seed, dt=spec.dt, n_steps=spec.n_steps,
                        n_trials=spec.n_trials, populations={n: p.size for n, p in net.populations.items()},
                        projections={n: (p.pre, p.post) for n, p in net.projections.items()},

@@ -175,6 +175,8 @@ class _Proj:
         """Prune synapses weak for t_prune, grow new ones by preferential attachment; rebuild the CSR."""
         s, idx = self.structural, self.idx
         self.weak_time, keep = s.age_weak(self.weak_time, self.w)
+        if self.mask is not None:  # only synapses the plasticity rule shapes are pruned (growth adds those alone)
+            keep = keep | ~self.mask
         pre, post = idx.pre[keep], idx.post[keep]
         new_pre, new_post = s.grow(pre, post, idx.n_pre, idx.n_post, self.allowed_pre, self.gen,
                                    recurrent=self.pre is self.post)
@@ -234,7 +236,7 @@ class NativeEngine:
         self.modulator = None
         for inp in spec.inputs:
             self._add_input(inp, dtype)
-        n_neurons = sum(p.size for p in self.pops.values())
+        n_neurons = sum(p.size for p in self.pops.values() if p.kind in NEURON_MODELS)
         self.compile = compile if compile is not None else spec.n_steps * n_neurons * self.B >= 1e8
         self._compiled = {}
 

@@ -46,9 +46,10 @@ class IzhikevichParams:
     d: float = 8.0
     v_peak: float = 30.0
     tau_syn: float = 5e-3  # seconds; 0: one-step current pulses
+    v_init: float = -65.0  # initial membrane potential (mV); u starts at b·v_init
 
     def __post_init__(self):
-        check_finite(self, "a", "b", "c", "d", "v_peak")
+        check_finite(self, "a", "b", "c", "d", "v_peak", "v_init")
         check_positive(self, "tau_syn", allow_zero=True)
         check(self.v_peak > self.c, "v_peak", self.v_peak, f"a peak above the reset c={self.c}")
 
@@ -82,7 +83,7 @@ def discretise(p: IzhikevichParams, dt: float) -> IzhikevichCoef:
 
 
 def init_state(p: IzhikevichParams, shape, device=None, dtype=torch.float32) -> IzhikevichState:
-    v = torch.full(shape, float(p.c), device=device, dtype=dtype)
+    v = torch.full(shape, float(p.v_init), device=device, dtype=dtype)
     return IzhikevichState(v=v, u=p.b * v, i=torch.zeros(shape, device=device, dtype=dtype))
 
 

@@ -18,7 +18,8 @@ The step-by-step semantics every engine follows: in each step traces decay, then
 (depression) are applied, then the presynaptic traces jump, then postsynaptic events (potentiation), then
 the postsynaptic traces jump — so a pre and post spike in the same step count as Δt = 0 (potentiation).
 Weights are clipped to [w_min, w_max] after every update. A transmitted spike carries the weight from
-before its own step's update. Rules receive a chunk of K steps at once (:mod:`.chunk`) and reproduce
+before its own step's update. A presynaptic spike counts for plasticity at its emission step, so
+synaptic delays do not shift the STDP window (Brian2's ``on_pre`` acts at arrival). Rules receive a chunk of K steps at once (:mod:`.chunk`) and reproduce
 these semantics exactly; ``w`` (B, S) is the engine's weight buffer, updated in place, touching only
 synapses of neurons that spiked.
 """

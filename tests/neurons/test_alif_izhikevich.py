@@ -42,7 +42,7 @@ def test_alif_golden_trace_and_adaptation():
 
 def ref_izhikevich(a, b, c, d, I, n, h):
     """Izhikevich 2003, forward Euler with step h (ms), written out directly."""
-    v, u, spikes = c, b * c, []
+    v, u, spikes = -65.0, b * -65.0, []
     for t in range(n):
         v, u = v + h * (0.04 * v * v + 5 * v + 140 - u + I), u + h * a * (b * v - u)
         if v > 30.0:
