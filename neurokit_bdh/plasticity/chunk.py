@@ -107,11 +107,10 @@ class ChunkTrace:
 
 
 def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, dw_fn, w_min: float,
-                        w_max: float, plastic: torch.Tensor | None = None) -> torch.Tensor:
+                        w_max: float) -> torch.Tensor:
     """Apply per-event weight updates w[key] ← clip(w[key] + dw_fn(w[key], e), w_min, w_max) in time order.
 
-    ``key``: flat (trial·S + synapse) index per event; ``when``: its time order (< 256) within the chunk;
-    ``plastic``: per event, whether the synapse may change at all (others are left untouched).
+    ``key``: flat (trial·S + synapse) index per event; ``when``: its time order (< 256) within the chunk.
     Events of different synapses are independent; one synapse's events are applied one after another,
     so clipping and weight dependence act exactly as in a step-by-step simulation.
     Returns the weight each event saw before its own update (what a transmitted spike carries).
@@ -126,7 +125,7 @@ def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, 
         first = torch.ones_like(ks, dtype=torch.bool)
         first[1:] = ks[1:] != ks[:-1]
         head = torch.nonzero(first).squeeze(1)
-        _apply(flat, before, order.index_select(0, head), key, dw_fn, w_min, w_max, plastic)
+        _apply(flat, before, order.index_select(0, head), key, dw_fn, w_min, w_max)
         if head.numel() == order.numel():
             break
         first.logical_not_()
@@ -134,11 +133,8 @@ def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, 
     return before
 
 
-def _apply(flat, before, e, key, dw_fn, w_min, w_max, plastic):
+def _apply(flat, before, e, key, dw_fn, w_min, w_max):
     k = key.index_select(0, e)
     wv = flat.index_select(0, k)
     before.index_copy_(0, e, wv)
-    new = (wv + dw_fn(wv, e)).clamp_(w_min, w_max)
-    if plastic is not None:
-        new = torch.where(plastic.index_select(0, e), new, wv)
-    flat.index_copy_(0, k, new)
+    flat.index_copy_(0, k, (wv + dw_fn(wv, e)).clamp_(w_min, w_max))

@@ -91,8 +91,7 @@ class PairSTDP:
               modulator=None):
         """Apply a chunk of spikes; ``tx`` = (k, b, syn) of the transmitted spikes. Returns (state, w_tx)."""
         a_pre, a_post = coef
-        k_t, b_t, syn_t = tx
-        k_p, b_p, syn_p = post_events(idx, post)
+        (k_t, b_t, syn_t), (k_p, b_p, syn_p), sel = plastic_events(idx, tx, post, mask)
         h_pre, h_post = ChunkTrace(state.x_pre, pre, a_pre), ChunkTrace(state.x_post, post, a_post)
         dep = h_post.at(k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False)
         pot = h_pre.at(k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True)
@@ -101,8 +100,8 @@ class PairSTDP:
             return torch.where(is_pot, self.a_plus * self.f_plus(wv) * trace,
                                -self.a_minus * self.f_minus(wv) * trace)
 
-        w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot), dw, mask, self)
-        return self.State(h_pre.end, h_post.end), w_tx
+        before = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot), dw, self)
+        return self.State(h_pre.end, h_post.end), transmitted(w, idx, tx, sel, before)
 
 
 def post_events(idx: SynapseIndex, post: ChunkSpikes):
@@ -111,25 +110,43 @@ def post_events(idx: SynapseIndex, post: ChunkSpikes):
     return post.k.index_select(0, owner), post.b.index_select(0, owner), syn
 
 
-def ordered_updates(w, idx, dep, pot, dw, mask, bounds):
-    """Apply depression (at transmitted spikes) and potentiation events in step order; return w_tx.
+def plastic_events(idx: SynapseIndex, tx, post: ChunkSpikes, mask):
+    """Depression events (the transmitted spikes ``tx``) and potentiation events (synapses into neurons that
+    spiked), each (k, b, syn), kept only where ``mask`` lets the rule act; ``sel`` indexes the kept ``tx``."""
+    pot = post_events(idx, post)
+    if mask is None:
+        return tx, pot, None
+    sel = torch.nonzero(mask.index_select(0, tx[2])).squeeze(1)
+    keep = torch.nonzero(mask.index_select(0, pot[2])).squeeze(1)
+    return tuple(x.index_select(0, sel) for x in tx), tuple(x.index_select(0, keep) for x in pot), sel
+
+
+def transmitted(w, idx: SynapseIndex, tx, sel, before):
+    """Weights the transmitted spikes carry: their synapse's weight before its own step's update."""
+    if sel is None:
+        return before
+    k, b, syn = tx
+    w_tx = w.view(-1).index_select(0, b * idx.n_syn + syn)  # synapses outside the mask never change
+    return w_tx.index_copy_(0, sel, before)
+
+
+def ordered_updates(w, idx, dep, pot, dw, bounds):
+    """Apply depression (at transmitted spikes) and potentiation events in step order.
 
     ``dep``/``pot``: (k, b, syn, trace) per event; ``dw(wv, trace, is_pot)`` gives the change.
-    Depression of a step comes before its potentiation. Only synapses where ``mask`` holds change.
+    Depression of a step comes before its potentiation. Returns the weight each depression event saw.
     """
     S = idx.n_syn
     k_t, b_t, syn_t, tr_t = dep
     k_p, b_p, syn_p, tr_p = pot
-    n_t = len(k_t)
     key = torch.cat([b_t * S + syn_t, b_p * S + syn_p])
     when = torch.cat([2 * k_t, 2 * k_p + 1])
     trace = torch.cat([tr_t, tr_p])
     is_pot = torch.cat([torch.zeros_like(k_t, dtype=torch.bool), torch.ones_like(k_p, dtype=torch.bool)])
-    plastic = None if mask is None else mask.index_select(0, torch.cat([syn_t, syn_p]))
     before = apply_in_time_order(
         w, key, when, lambda wv, e: dw(wv, trace.index_select(0, e), is_pot.index_select(0, e)),
-        bounds.w_min, bounds.w_max, plastic)
-    return before[:n_t]
+        bounds.w_min, bounds.w_max)
+    return before[:len(k_t)]
 
 
 @dataclass(frozen=True)
@@ -178,14 +195,13 @@ class TripletSTDP:
 
     def chunk(self, w, state, idx, pre: ChunkSpikes, post: ChunkSpikes, coef, tx, mask=None, modulator=None):
         a_r1, a_r2, a_o1, a_o2 = coef
-        k_t, b_t, syn_t = tx
-        k_p, b_p, syn_p = post_events(idx, post)
+        (k_t, b_t, syn_t), (k_p, b_p, syn_p), sel = plastic_events(idx, tx, post, mask)
         r1, r2 = ChunkTrace(state.r1, pre, a_r1), ChunkTrace(state.r2, pre, a_r2)
         o1, o2 = ChunkTrace(state.o1, post, a_o1), ChunkTrace(state.o2, post, a_o2)
         q_t, p_t = idx.post.index_select(0, syn_t), idx.pre.index_select(0, syn_t)
         q_p, p_p = idx.post.index_select(0, syn_p), idx.pre.index_select(0, syn_p)
         dep = o1.at(k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(k_t, b_t, p_t, False))
         pot = r1.at(k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(k_p, b_p, q_p, False))
-        w_tx = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
-                               lambda wv, tr, is_pot: torch.where(is_pot, tr, -tr), mask, self)
-        return self.State(r1.end, r2.end, o1.end, o2.end), w_tx
+        before = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
+                                 lambda wv, tr, is_pot: torch.where(is_pot, tr, -tr), self)
+        return self.State(r1.end, r2.end, o1.end, o2.end), transmitted(w, idx, tx, sel, before)
