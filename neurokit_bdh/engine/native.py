@@ -21,6 +21,7 @@ bit-identical for the same seed.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -239,6 +240,7 @@ class NativeEngine:
         n_neurons = sum(p.size for p in self.pops.values() if p.kind in NEURON_MODELS)
         self.compile = compile if compile is not None else spec.n_steps * n_neurons * self.B >= 1e8
         self._compiled = {}
+        self._K = self.max_chunk
 
     def _add_input(self, inp, dtype):
         dt, dev = self.dt, self.device
@@ -266,12 +268,13 @@ class NativeEngine:
         k = np.searchsorted(steps, t, side="right") - 1
         return torch.full((self.B,), float(values[k]) if k >= 0 else 0.0, device=self.device)
 
-    def _chunk_len(self, t: int, n_steps: int, periods: list[int]) -> int:
-        """Steps to the next chunk boundary: shortest delay, the end, or a recording/structural/flush step."""
-        K = min(self.max_chunk, n_steps - t)
+    def _chunk(self, periods: list[int]) -> int:
+        """The chunk length of a run: the largest K <= max_chunk dividing every recording/structural period,
+        so that every chunk (but the last) has the same length and one compiled kernel serves them all."""
+        g = 0
         for p in periods:
-            K = min(K, p - t % p)
-        return K
+            g = math.gcd(g, p)
+        return max(k for k in range(1, self.max_chunk + 1) if g % k == 0) if g else self.max_chunk
 
     def _advance(self, pop: _Pop, t0: int, K: int) -> torch.Tensor:
         """Advance one population K steps; return its spikes (K, B, n)."""
@@ -288,7 +291,7 @@ class NativeEngine:
             x = torch.zeros((K, B, n), device=self.device, dtype=pop.dtype)
         pop.add_drive(x, t0)
         i_ext = [pop.i_ext(t0 + k) for k in range(K)]
-        if self.compile and K == self.max_chunk and all(i is None for i in i_ext):
+        if self.compile and K == self._K and all(i is None for i in i_ext):
             z, pop.state = self._compiled_advance(pop)(x, pop.state)
             return z
         z, pop.state = advance_neurons(pop.model.step, pop.coef, x, pop.state, i_ext)
@@ -329,8 +332,9 @@ class NativeEngine:
         rec_spikes = set(self.pops) if rec.spikes is None else set(rec.spikes)
         rec_state = [(r, self._state_neurons(r)) for r in rec.state] if writer is not None else []
         rec_w = {r.projection: r.every for r in rec.weights} if writer is not None else {}
-        periods = [flush_steps] + [r.every for r, _ in rec_state] + list(rec_w.values())
+        periods = [r.every for r, _ in rec_state] + list(rec_w.values())
         periods += [p.interval for p in self.projs if p.structural is not None]
+        self._K = self._chunk(periods)
         counts = {n: np.zeros((self.B, p.size), np.int64) for n, p in self.pops.items()}
         pending = {n: [] for n in self.pops}
         kept = {n: [] for n in rec_spikes} if keep_spikes else {}
@@ -341,7 +345,7 @@ class NativeEngine:
         t0_wall = time.perf_counter()
         total_spikes, t = 0, 0
         while t < n_steps:
-            K = self._chunk_len(t, n_steps, periods)
+            K = min(self._K, n_steps - t)
             spikes = {name: ChunkSpikes.from_dense(self._advance(pop, t, K)) for name, pop in self.pops.items()}
             mod = self._modulator(t)
             for proj in self.projs:
@@ -365,7 +369,7 @@ class NativeEngine:
             for name, every in rec_w.items():
                 if t % every == 0 or t == n_steps:
                     writer.add_weights(name, t, *self._proj(name).snapshot())
-            if t % flush_steps == 0 or t == n_steps:
+            if t // flush_steps != (t - K) // flush_steps or t == n_steps:  # crossed a multiple of flush_steps
                 self._flush_spikes(pending, kept, counts, writer, rec_spikes, t)
                 bar.update(t - bar.n)
                 rate = total_spikes / max(time.perf_counter() - t0_wall, 1e-9)
