@@ -314,6 +314,9 @@ class NativeEngine:
             flush_steps: int = 2000, threads: int | None = 1) -> RunResult:
         """Simulate ``n_steps`` (default: the spec's duration); stream spikes, state, weights to ``writer``.
 
+        State and weights carry over to a next call, but each call starts its clock at step 0 again
+        (spike steps, spike-source schedules, current windows and the modulator are relative to the call).
+
         ``threads``: torch CPU threads during the run (restored afterwards). One is fastest for networks
         up to ~10^5 neurons, whose per-step tensors are too small to amortise thread wake-ups.
         """
