@@ -13,10 +13,8 @@ DEMO_SPEC = "ba_stdp.toml"
 def find_spec(name: str) -> Path:
     """A spec path as given, or the name of a spec shipped in topologies/."""
     p = Path(name)
-    if p.exists() or p.suffix == ".toml" and p.parent != Path("."):
-        return p
     shipped = REPO_TOPOLOGIES / (name if name.endswith(".toml") else name + ".toml")
-    return shipped if shipped.exists() else p
+    return shipped if not p.exists() and shipped.exists() else p
 
 
 def cmd_simulate(a) -> int:

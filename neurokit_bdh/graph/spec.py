@@ -48,8 +48,7 @@ class Population:
     """``model``: a neuron model (lif, alif, izhikevich) or a spike source (poisson, spike_source).
 
     ``frac_exc``: fraction of excitatory neurons (Dale's law: their outgoing weights are positive, the
-    others' negative); ``exc_seed_offset`` keeps the E/I assignment independent of other random draws.
-    Sources take ``params = {rate}`` (Hz) or ``{times, neurons}`` (seconds, indices).
+    others' negative), assigned at random from the spec's seed. Sources take ``params = {rate}`` (Hz) or ``{times, neurons}`` (seconds, indices).
     """
 
     name: str
