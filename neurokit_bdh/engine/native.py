@@ -147,7 +147,7 @@ class _Proj:
 
     def _load(self, indptr, indices, w, delays, mask):
         dev = self.device
-        self.idx = SynapseIndex.from_csr(self.pre.size, self.post.size, indptr, indices, device=dev)
+        self.idx = SynapseIndex.from_csr(self.pre.size, self.post.size, indptr, indices, device=dev, plastic=mask)
         self.w = torch.tensor(np.ascontiguousarray(w), dtype=self.dtype, device=dev).contiguous()  # (B, S), a copy
         d = np.asarray(delays, np.int64)
         self.delays = torch.as_tensor(d, device=dev)

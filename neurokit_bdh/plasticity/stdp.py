@@ -105,7 +105,7 @@ class PairSTDP:
 
 
 def post_events(idx: SynapseIndex, post: ChunkSpikes):
-    """(k, b, synapse) for every synapse entering a neuron that spiked in the chunk."""
+    """(k, b, synapse) for every plastic synapse entering a neuron that spiked in the chunk."""
     owner, syn = idx.in_synapses(post.n)
     return post.k.index_select(0, owner), post.b.index_select(0, owner), syn
 
@@ -113,12 +113,11 @@ def post_events(idx: SynapseIndex, post: ChunkSpikes):
 def plastic_events(idx: SynapseIndex, tx, post: ChunkSpikes, mask):
     """Depression events (the transmitted spikes ``tx``) and potentiation events (synapses into neurons that
     spiked), each (k, b, syn), kept only where ``mask`` lets the rule act; ``sel`` indexes the kept ``tx``."""
-    pot = post_events(idx, post)
+    pot = post_events(idx, post)  # the index lists only plastic incoming synapses
     if mask is None:
         return tx, pot, None
     sel = torch.nonzero(mask.index_select(0, tx[2])).squeeze(1)
-    keep = torch.nonzero(mask.index_select(0, pot[2])).squeeze(1)
-    return tuple(x.index_select(0, sel) for x in tx), tuple(x.index_select(0, keep) for x in pot), sel
+    return tuple(x.index_select(0, sel) for x in tx), pot, sel
 
 
 def transmitted(w, idx: SynapseIndex, tx, sel, before):

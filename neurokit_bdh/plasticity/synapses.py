@@ -28,16 +28,22 @@ class SynapseIndex:
     post: torch.Tensor     # (S,) int64 postsynaptic neuron of each synapse
     indptr: torch.Tensor   # (n_pre + 1,) CSR row pointers
     in_ptr: torch.Tensor   # (n_post + 1,) CSC column pointers
-    in_perm: torch.Tensor  # (S,) synapse ids sorted by post
+    in_perm: torch.Tensor  # synapse ids sorted by post: all of them, or those plasticity may change
 
     @classmethod
-    def from_csr(cls, n_pre: int, n_post: int, indptr, indices, device=None) -> "SynapseIndex":
+    def from_csr(cls, n_pre: int, n_post: int, indptr, indices, device=None, plastic=None) -> "SynapseIndex":
+        """``plastic`` (S,) bool: only these synapses are listed by :meth:`in_synapses` (the only use of the
+        incoming side is plasticity; skipping the others saves work at every postsynaptic spike)."""
         indptr = torch.as_tensor(indptr, dtype=torch.int64, device=device)
         post = torch.as_tensor(indices, dtype=torch.int64, device=device)
         pre = torch.repeat_interleave(torch.arange(n_pre, device=device), indptr[1:] - indptr[:-1])
-        in_perm = torch.argsort(post * n_pre + pre)  # stable order: by post, then pre
+        ids = torch.arange(len(post), device=device)
+        if plastic is not None:
+            ids = ids[torch.as_tensor(plastic, device=device)]
+        p = post.index_select(0, ids)
+        in_perm = ids.index_select(0, torch.argsort(p * n_pre + pre.index_select(0, ids)))  # by post, then pre
         in_ptr = torch.zeros(n_post + 1, dtype=torch.int64, device=device)
-        in_ptr[1:] = torch.cumsum(torch.bincount(post, minlength=n_post), 0)
+        in_ptr[1:] = torch.cumsum(torch.bincount(p, minlength=n_post), 0)
         return cls(n_pre, n_post, pre, post, indptr, in_ptr, in_perm)
 
     @property
@@ -50,7 +56,7 @@ class SynapseIndex:
         return expand_ranges(start, self.indptr.index_select(0, neurons + 1) - start)
 
     def in_synapses(self, neurons: torch.Tensor):
-        """Synapses entering each spiking postsynaptic neuron: (owner index into ``neurons``, synapse id)."""
+        """Plastic synapses entering each spiking postsynaptic neuron: (owner index into ``neurons``, synapse id)."""
         start = self.in_ptr.index_select(0, neurons)
         owner, k = expand_ranges(start, self.in_ptr.index_select(0, neurons + 1) - start)
         return owner, self.in_perm.index_select(0, k)
