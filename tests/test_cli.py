@@ -103,3 +103,37 @@ def test_demo_short(tmp_path):
     assert "excitatory" in r.stdout and "E synapse weights" in r.stdout
     assert (tmp_path / "raster.png").stat().st_size > 10_000
     assert (tmp_path / "weights.png").stat().st_size > 10_000
+
+
+def test_sigkilled_simulation_leaves_a_readable_file(tmp_path):
+    import signal
+    import time
+
+    from neurokit_bdh.io.runfile import open_run
+
+    spec = tmp_path / "long.toml"
+    spec.write_text(SMALL.replace("duration = 0.2", "duration = 60.0"))
+    out = tmp_path / "run.h5"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "neurokit_bdh.cli", "simulate", str(spec), "-o", str(out), "-q", "--no-compile"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        done = 0
+        while time.time() < deadline and done < 4000:  # wait for at least two flushes (every 2000 steps)
+            time.sleep(0.2)
+            if out.exists():
+                try:
+                    with open_run(out) as run:
+                        done = run.steps_done
+                except Exception:  # noqa: BLE001 - the file may be mid-creation
+                    pass
+        assert done >= 4000, "the simulation never flushed"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    with open_run(out) as run:
+        assert run.status == "running" and run.steps_done >= 4000
+        _, neuron, step = run.spikes("net")
+        assert len(step) > 0 and step.max() < run.n_steps
+        assert run.weight_steps("rec")[0] == 0
