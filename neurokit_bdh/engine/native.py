@@ -144,6 +144,8 @@ class _Proj:
             self.interval = self.structural.interval_steps(spec.dt)
             self.allowed_pre = pre.is_exc if rp.plastic_on != "all" else torch.ones_like(pre.is_exc)
             self.new_delay = int(np.median(csr.delays)) if csr.n_syn else 1
+            self.struct_gen = torch.Generator()  # growth is drawn on the CPU, whatever the device
+            self.struct_gen.manual_seed(subseed(spec.seed, "structural", rp.name) % (2**63))
 
     def _load(self, indptr, indices, w, delays, mask):
         dev = self.device
@@ -163,7 +165,7 @@ class _Proj:
             self.rule_state, w_tx = self.rule.chunk(self.w, self.rule_state, idx, pre, post, self.rule_coef,
                                                     (k, b, syn), self.mask, modulator)
         else:
-            w_tx = self.w.view(-1)[b * idx.n_syn + syn]
+            w_tx = self.w.view(-1).index_select(0, b * idx.n_syn + syn)
         if syn.numel() == 0:
             return
         ring = self.post.ring
@@ -179,7 +181,7 @@ class _Proj:
         if self.mask is not None:  # only synapses the plasticity rule shapes are pruned (growth adds those alone)
             keep = keep | ~self.mask
         pre, post = idx.pre[keep], idx.post[keep]
-        new_pre, new_post = s.grow(pre, post, idx.n_pre, idx.n_post, self.allowed_pre, self.gen,
+        new_pre, new_post = s.grow(pre, post, idx.n_pre, idx.n_post, self.allowed_pre, self.struct_gen,
                                    recurrent=self.pre is self.post)
         n_new, n_dead = new_pre.numel(), int((~keep).sum())
         self.births += n_new

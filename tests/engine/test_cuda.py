@@ -31,3 +31,14 @@ def test_cuda_batched_trials_statistics_match_cpu():
     gpu = NativeEngine(realise(spec), device="cuda").run()
     assert cpu.rate("net") > 5
     assert abs(gpu.rate("net") - cpu.rate("net")) / cpu.rate("net") < 0.05
+
+
+def test_cuda_structural_plasticity_runs_and_counts():
+    from pathlib import Path
+
+    from neurokit_bdh.simulate import simulate
+    spec = Path(__file__).resolve().parents[2] / "topologies" / "structural_scale_free.toml"
+    r = simulate(spec, duration=1.0, device="cuda")
+    assert r.births["rec"] > 0 and r.deaths["rec"] > 0
+    indptr, indices, w = r.weights["rec"]
+    assert indptr[-1] == len(indices) == w.shape[1]
