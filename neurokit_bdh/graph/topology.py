@@ -24,7 +24,6 @@ import math
 import numbers
 from typing import NamedTuple
 
-import networkx as nx
 import numpy as np
 
 from neurokit_bdh.graph.csr import CSR
@@ -196,6 +195,7 @@ def barabasi_albert(n, m, seed, both_directions=True, method="networkx"):
     n = _int("n", n, 2)
     m = _int("m", m, 1, n - 1, rule=f"in [1, n) with n={n}")
     if method == "networkx":
+        import networkx as nx  # lazy: only the networkx-based functions need it
         G = nx.barabasi_albert_graph(n, m, seed=_nx_seed(seed))
         u, v = _nx_edges(G)
     elif method == "fast":
@@ -218,6 +218,7 @@ def holme_kim(n, m, p, seed, both_directions=True):
     n = _int("n", n, 2)
     m = _int("m", m, 1, n - 1, rule=f"in [1, n) with n={n}")
     p = _prob("p", p)
+    import networkx as nx  # lazy: only the networkx-based functions need it
     G = nx.powerlaw_cluster_graph(n, m, p, seed=_nx_seed(seed))
     u, v = _nx_edges(G)
     return _undirected_to_synapses(u, v, n, both_directions)
@@ -245,6 +246,7 @@ def directed_scale_free(n, alpha=0.41, beta=0.54, gamma=0.05, delta_in=0.2, delt
     delta_in = _float("delta_in", delta_in, 0.0)
     delta_out = _float("delta_out", delta_out, 0.0)
     # keywords only: networkx 2.8 has create_using before seed, 3.x removed it
+    import networkx as nx  # lazy: only the networkx-based functions need it
     G = nx.scale_free_graph(n, alpha=alpha, beta=beta, gamma=gamma, delta_in=delta_in, delta_out=delta_out,
                             seed=_nx_seed(seed))
     u, v = _nx_edges(G)
@@ -306,6 +308,7 @@ def watts_strogatz(n, k, p, seed, both_directions=True):
     n = _int("n", n, 2)
     k = _int("k", k, 0, n - 1, rule=f"in [0, n) with n={n}")
     p = _prob("p", p)
+    import networkx as nx  # lazy: only the networkx-based functions need it
     G = nx.watts_strogatz_graph(n, k, p, seed=_nx_seed(seed))
     u, v = _nx_edges(G)
     return _undirected_to_synapses(u, v, n, both_directions)
@@ -586,6 +589,7 @@ def to_networkx(csr, multigraph=False):
         raise ValueError(f"csr: expected a CSR, got {type(csr).__name__}")
     pre = csr.pre()
     post = np.asarray(csr.indices, np.int64)
+    import networkx as nx  # lazy: only the networkx-based functions need it
     G = nx.MultiDiGraph() if multigraph else nx.DiGraph()
     if csr.n_pre == csr.n_post:
         G.add_nodes_from(range(csr.n_pre))
@@ -612,12 +616,14 @@ def from_networkx(G, weight="weight", delay=None, default_weight=1.0, nodelist=N
     attribute (missing -> ``default_weight``; ``None`` -> all ``default_weight``); ``delay`` names an
     integer delay attribute in steps (``None`` -> every delay is 1 step).
 
+    >>> import networkx as nx
     >>> csr = from_networkx(nx.path_graph(3))
     >>> csr.to_dense()
     array([[0., 1., 0.],
            [1., 0., 1.],
            [0., 1., 0.]])
     """
+    import networkx as nx  # lazy: only the networkx-based functions need it
     if not isinstance(G, nx.Graph):
         raise ValueError(f"G: expected a networkx graph, got {type(G).__name__}")
     nodes = list(G) if nodelist is None else list(nodelist)
