@@ -142,7 +142,7 @@ class Brian2Engine:
 
     # ------------------------------------------------------------------------------------ building
 
-    def _build(self):
+    def _build(self, record_state: bool = False):
         b2 = self.b2
         from brian2 import (BinomialFunction, NeuronGroup, PoissonGroup, SpikeGeneratorGroup, SpikeMonitor,
                             Synapses, second)
@@ -171,11 +171,51 @@ class Brian2Engine:
             M = SpikeMonitor(G, record=name in self._rec_spikes, name=f"nk_spikes_{name}")
             self.monitors[name] = M
             objs.append(M)
-        self.plastic_idx = {}
+        self.state_monitors = []
+        for r in (rec.state if record_state else []):
+            objs.append(self._state_monitor(r, DT, second))
         for pname, rp in self.net.projections.items():
             objs += self._projection(pname, rp, Synapses, DT, second)
         self.bnet = b2.Network(*objs, name="nk_network")
         self._built = True
+
+    def _state_monitor(self, r, DT, second):
+        """A StateMonitor sampling at the start of every ``every``-th step, i.e. the state after the step before."""
+        from brian2 import StateMonitor
+        size = self.net.populations[r.population].size
+        if isinstance(r.neurons, int):
+            neurons = np.unique(np.linspace(0, size - 1, min(r.neurons, size)).round().astype(np.int64))
+        else:
+            neurons = np.asarray(r.neurons, np.int64)
+        G = self.groups[r.population]
+        k = len(self.state_monitors)
+        M = StateMonitor(G, ["v", "isyn", "lastspike"], record=neurons, dt=r.every * DT, when="start",
+                         name=f"nk_state_{k}")
+        self.state_monitors.append((r, neurons, M))
+        return M
+
+    def _write_state(self, writer, n_steps):
+        """Samples as the native engine writes them: after steps every-1, 2·every-1, ... (<= n_steps-1)."""
+        for r, neurons, M in self.state_monitors:
+            G = self.groups[r.population]
+            n_ref = int(round(self.net.populations[r.population].params.t_ref / self.dt))
+            steps = np.rint(np.asarray(M.t_[:]) / self.dt).astype(np.int64)
+            cols = {"v": np.asarray(M.v[:]), "isyn": np.asarray(M.isyn[:]), "lastspike": np.asarray(M.lastspike_[:])}
+            samples = [(int(t), {k: c[:, j] for k, c in cols.items()}) for j, t in enumerate(steps) if t > 0]
+            if n_steps % r.every == 0:
+                samples.append((n_steps, {"v": np.asarray(G.v[:])[neurons], "isyn": np.asarray(G.isyn[:])[neurons],
+                                          "lastspike": np.asarray(G.lastspike_[:])[neurons]}))
+            for t, vals in samples:
+                for var in r.vars:
+                    if var == "v":
+                        x = vals["v"]
+                    elif var == "i":
+                        x = vals["isyn"]
+                    else:  # ref: steps the membrane stays held; n_ref-1 right after a spike, counting down
+                        last = np.rint(vals["lastspike"] / self.dt)
+                        x = np.maximum(n_ref - 1 - (t - 1 - last), 0) if n_ref > 1 else np.zeros(len(neurons))
+                        x = np.where(np.isfinite(x), x, 0.0)
+                    writer.add_state(r.population, var, t - 1, np.asarray(x, np.float64)[None, :], neurons)
 
     def _lif_group(self, name, p, NeuronGroup, BinomialFunction, DT, second):
         dt = self.dt
@@ -295,11 +335,9 @@ class Brian2Engine:
         """Simulate the spec's duration once (a fresh Brian2 network per call)."""
         b2 = self.b2
         from brian2 import second
-        self._build()
         spec, dt, n_steps = self.spec, self.dt, self.spec.n_steps
+        self._build(record_state=writer is not None)
         rec_w = {r.projection: r.every for r in spec.record.weights} if writer is not None else {}
-        if writer is not None and spec.record.state:
-            warnings.warn("Brian2Engine: record.state is not written yet (spikes and weights are)", RuntimeWarning)
         initial = {p: self._snapshot(p) for p in self.net.projections}
         for name in rec_w:
             writer.add_weights(name, 0, *initial[name])
@@ -326,6 +364,7 @@ class Brian2Engine:
                 if writer is not None and n.size:
                     writer.add_spikes(name, b, n, s)
         if writer is not None:
+            self._write_state(writer, n_steps)
             writer.flush()
         result = RunResult(n_steps, dt, 1, wall, counts, spikes=kept, initial_weights=initial)
         for pname in self.net.projections:
