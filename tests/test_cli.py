@@ -126,8 +126,8 @@ def test_sigkilled_simulation_leaves_a_readable_file(tmp_path):
                 try:
                     with open_run(out) as run:
                         done = run.steps_done
-                except Exception:  # noqa: BLE001 - the file may be mid-creation
-                    pass
+                except (OSError, ValueError):  # the file may be mid-creation: poll again
+                    continue
         assert done >= 4000, "the simulation never flushed"
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..graph.network import Network, plastic_mask, subseed
-from ..neurons import NEURON_MODELS
+from ..neurons import NEURON_MODELS, run_steps
 from ..plasticity import ChunkSpikes, SynapseIndex
 
 MAX_CHUNK = 64     # steps advanced between propagation/learning passes (capped by the shortest delay)
@@ -296,17 +296,17 @@ class NativeEngine:
         if self.compile and K == self._K and all(i is None for i in i_ext):
             z, pop.state = self._compiled_advance(pop)(x, pop.state)
             return z
-        z, pop.state = advance_neurons(pop.model.step, pop.coef, x, pop.state, i_ext)
+        z, pop.state = run_steps(pop.model, x, pop.state, pop.coef, i_ext)
         return z
 
     def _compiled_advance(self, pop: _Pop):
         """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable)."""
         fn = self._compiled.get(pop.name)
         if fn is None:
-            step, coef = pop.model.step, pop.coef
+            model, coef = pop.model, pop.coef
 
             def advance(x, state):
-                return advance_neurons(step, coef, x, state)
+                return run_steps(model, x, state, coef)
 
             fn = _fallback(torch.compile(advance, dynamic=False), advance)
             self._compiled[pop.name] = fn
@@ -432,15 +432,6 @@ def _fallback(compiled, eager):
             state["fn"] = eager
             return eager(*args)
     return call
-
-
-def advance_neurons(step, coef, x: torch.Tensor, state, i_ext=None):
-    """K steps of a neuron model on inputs x (K, B, n); returns spikes (K, B, n) and the final state."""
-    zs = []
-    for k in range(x.shape[0]):
-        z, state = step(x[k], state, coef, i_ext=None if i_ext is None else i_ext[k])
-        zs.append(z)
-    return torch.stack(zs), state
 
 
 def bernoulli_events(n_trials: int, p: float, gen, device) -> torch.Tensor:

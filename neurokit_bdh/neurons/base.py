@@ -64,15 +64,17 @@ class NeuronModel:
 
 
 def run_steps(model: NeuronModel, x: torch.Tensor, state: NamedTuple, coef: NamedTuple,
-              i_ext: torch.Tensor | None = None, surrogate: str | None = None):
+              i_ext=None, surrogate: str | None = None):
     """Multi-step form: feed a time-major input ``x`` of shape (T, B, N); return spikes (T, B, N) and the final state.
 
+    ``i_ext``: None, one current for every step, or a sequence of T per-step currents (each may be None).
     Differentiable end to end when ``surrogate`` names a surrogate gradient.
     """
     if x.dim() < 2:
         raise ValueError(f"x: expected a time-major tensor (T, ...), got shape {tuple(x.shape)}")
+    per_step = isinstance(i_ext, (list, tuple))
     out = []
     for t in range(x.shape[0]):
-        z, state = model.step(x[t], state, coef, i_ext=i_ext, surrogate=surrogate)
+        z, state = model.step(x[t], state, coef, i_ext=i_ext[t] if per_step else i_ext, surrogate=surrogate)
         out.append(z)
     return torch.stack(out), state  # (T, B, N)

@@ -230,8 +230,8 @@ def test_dale_split_and_signs():
     assert np.all(w[is_exc[pre]] > 0) and np.all(w[~is_exc[pre]] < 0)
     assert np.array_equal(np.abs(w), w_abs)
     csr = CSR.from_edges(pre, post, n, n, weights=w)
-    check_dale(csr, is_exc)          # passes
-    check_dale((pre, w), is_exc)     # passes
+    assert check_dale(csr, is_exc) is None          # no violation: returns quietly
+    assert check_dale((pre, w), is_exc) is None
 
 
 def test_check_dale_names_offending_synapse():

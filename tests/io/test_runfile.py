@@ -302,7 +302,6 @@ for step in range(10**9):
 """
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 def test_sigkill_leaves_flushed_data_readable(tmp_path):
     path, marker, log = tmp_path / "killed.h5", tmp_path / "flushed.txt", tmp_path / "stderr.txt"
     with open(log, "w") as err:
