@@ -30,7 +30,7 @@ $(STAMP312): pyproject.toml
 	@PY312="$$(bash tools/find-python310.sh 3.12)" || exit 1; \
 	  [ -x $(VENV312)/bin/python ] || "$$PY312" -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install -q --upgrade pip
-	$(VENV312)/bin/python -m pip install -q -e ".[brian2,plots,dev]" "numpy>=2" "networkx>=3"
+	$(VENV312)/bin/python -m pip install -q -e ".[brian2,plots,interop,analysis,dev]" "numpy>=2" "networkx>=3"
 	@touch $@
 
 test-core-py312: $(STAMP312)

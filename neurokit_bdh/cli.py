@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
 
 REPO_TOPOLOGIES = Path(__file__).resolve().parent.parent / "topologies"
 DEMO_SPEC = "ba_stdp.toml"
+# Modules that add subcommands: each defines register(subparsers) and imports heavy packages lazily.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def find_spec(name: str) -> Path:
@@ -156,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("-o", "--output", required=True, help="folder for the checkpoint and loss curve")
     ts.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ts.set_defaults(fn=cmd_train_snn)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module, __package__).register(sub)
     return ap
 
 
