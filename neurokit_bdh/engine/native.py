@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,31 +91,12 @@ class _Pop:
             z[k, :, self.src_neurons[lo:hi]] = 1.0
         return z
 
-    def add_drive(self, x: torch.Tensor, t0: int) -> None:
-        """Add the Poisson drive of steps t0..t0+K-1 to the chunk input x (K, B, n), in place.
-
-        Each drive is Binomial(n_sources, rate·dt) input spikes × weight per neuron and step, sampled as
-        sorted event positions for DRIVE_BLOCK steps at a time.
-        """
-        K = x.shape[0]
+    def add_drive(self, x: torch.Tensor) -> None:
+        """Add the next K steps of every Poisson drive to the chunk input x (K, B, n), in place."""
         flat_x = x.view(-1)
         for d in self.poisson:
-            per = self.B * d["size"]
-            t = t0
-            while t < t0 + K:
-                j = t % DRIVE_BLOCK
-                if j == 0 or d.get("events") is None:
-                    ev = bernoulli_events(DRIVE_BLOCK * per * d["n"], d["p"], self.gen, self.device)
-                    if d["n"] > 1:  # n_sources trials per (step, trial, neuron): successes -> counts
-                        ev = ev // d["n"]
-                    d["events"] = ev
-                    d["bounds"] = torch.searchsorted(ev, torch.arange(DRIVE_BLOCK + 1, device=self.device) * per).tolist()
-                take = min(DRIVE_BLOCK - j, t0 + K - t)
-                ev = d["events"][d["bounds"][j]:d["bounds"][j + take]] + (t - t0 - j) * per
-                if d["idx"] is not None:  # drive on a subset: map (step, trial, i) to the population's neuron idx[i]
-                    ev = (ev // d["size"]) * self.size + d["idx"][ev % d["size"]]
-                flat_x.index_add_(0, ev, torch.full(ev.shape, d["w"], device=self.device, dtype=x.dtype))
-                t += take
+            for ev in d.take(x.shape[0]):
+                flat_x.index_add_(0, ev, torch.full(ev.shape, d.w, device=self.device, dtype=x.dtype))
 
     def i_ext(self, t: int):
         out = None
@@ -122,6 +104,52 @@ class _Pop:
             if start <= t < stop:
                 out = amp if out is None else out + amp
         return out
+
+
+class PoissonDrive:
+    """Independent Poisson input to (a subset of) a population: per step, trial and neuron a
+    Binomial(n_sources, p) count of input spikes, each adding ``w`` to the neuron's input.
+
+    Sampled DRIVE_BLOCK steps at a time as sorted event positions (``bernoulli_events``) from the drive's
+    own generator, so a CPU run is bit-identical per seed whichever thread draws. On the CPU the next block
+    is drawn by a worker thread (``pool``) while the simulation uses the current one: sampling is most of
+    the drive's cost, and torch releases the GIL while it works.
+    """
+
+    def __init__(self, n_sources, p, w, size, B, n_pop, idx, seed, device, pool=None):
+        self.n, self.p, self.w, self.idx = n_sources, p, w, idx
+        self.size, self.n_pop, self.per = size, n_pop, B * size
+        self.device, self.pool = device, pool
+        self.gen = torch.Generator(device=device)
+        self.gen.manual_seed(seed % (2**63))
+        self.next = None
+        self.events, self.bounds, self.j = None, None, DRIVE_BLOCK
+
+    def _sample(self):
+        ev = bernoulli_events(DRIVE_BLOCK * self.per * self.n, self.p, self.gen, self.device)
+        if self.n > 1:  # n_sources Bernoulli trials per (step, trial, neuron): successes -> counts
+            ev = ev // self.n
+        bounds = torch.searchsorted(ev, torch.arange(DRIVE_BLOCK + 1, device=self.device) * self.per)
+        return ev, bounds.tolist()
+
+    def _next_block(self):
+        block = self.next.result() if self.next is not None else self._sample()
+        self.next = self.pool.submit(self._sample) if self.pool is not None else None
+        return block
+
+    def take(self, K: int):
+        """Flat event positions into a (K, B, n_pop) input for the next K steps (one tensor per block touched)."""
+        k = 0
+        while k < K:
+            if self.j == DRIVE_BLOCK:
+                (self.events, self.bounds), self.j = self._next_block(), 0
+            take = min(DRIVE_BLOCK - self.j, K - k)
+            ev = self.events[self.bounds[self.j]:self.bounds[self.j + take]] + (k - self.j) * self.per
+            if self.idx is not None:  # drive on a subset: map (step, trial, i) to the population's neuron idx[i]
+                ev = (ev // self.size) * self.n_pop + self.idx[ev % self.size]
+            yield ev
+            self.j += take
+            k += take
 
 
 class _Proj:
@@ -236,7 +264,7 @@ class NativeEngine:
             incoming = [p.max_delay for p in self.projs if p.post is pop]
             if incoming:
                 pop.ring = torch.zeros((max(incoming) + self.max_chunk, B, pop.size), device=self.device, dtype=dtype)
-        self.modulator = None
+        self.modulator, self._pool = None, None
         for inp in spec.inputs:
             self._add_input(inp, dtype)
         n_neurons = sum(p.size for p in self.pops.values() if p.kind in NEURON_MODELS)
@@ -253,9 +281,12 @@ class NativeEngine:
         pop = self.pops[inp.target]
         idx = None if inp.neurons is None else torch.as_tensor(inp.neurons, device=dev)
         if inp.type == "poisson":
-            pop.poisson.append(dict(idx=idx, size=pop.size if idx is None else len(idx),
-                                    n=int(inp.params.get("n_sources", 1)), p=float(inp.params["rate"]) * dt,
-                                    w=float(inp.params["weight"])))
+            if self._pool is None and dev.type == "cpu":
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="neurokit-drive")
+            seed = subseed(self.spec.seed, "drive", inp.target, len(pop.poisson))
+            pop.poisson.append(PoissonDrive(int(inp.params.get("n_sources", 1)), float(inp.params["rate"]) * dt,
+                                            float(inp.params["weight"]), pop.size if idx is None else len(idx),
+                                            self.B, pop.size, idx, seed, dev, self._pool))
         else:
             amp = torch.zeros(pop.size, device=dev, dtype=dtype)
             amp[slice(None) if idx is None else idx] = float(inp.params["amplitude"])
@@ -278,35 +309,38 @@ class NativeEngine:
             g = math.gcd(g, p)
         return max(k for k in range(1, self.max_chunk + 1) if g % k == 0) if g else self.max_chunk
 
-    def _advance(self, pop: _Pop, t0: int, K: int) -> torch.Tensor:
-        """Advance one population K steps; return its spikes (K, B, n)."""
+    def _advance(self, pop: _Pop, t0: int, K: int) -> ChunkSpikes:
+        """Advance one population K steps; return its spikes."""
         if pop.kind not in NEURON_MODELS:
-            return pop.emit_source(t0, K)
+            return ChunkSpikes.from_dense(pop.emit_source(t0, K))
         B, n = self.B, pop.size
         if pop.ring is not None:  # slots t0..t0+K-1 (mod R): at most two contiguous pieces
             R, s0 = pop.ring.shape[0], t0 % pop.ring.shape[0]
-            pieces = [(s0, min(s0 + K, R))] + ([(0, s0 + K - R)] if s0 + K > R else [])
-            x = torch.cat([pop.ring[a:b] for a, b in pieces]) if len(pieces) > 1 else pop.ring[s0:s0 + K].clone()
-            for a, b in pieces:
-                pop.ring[a:b].zero_()
+            x = pop.ring[s0:s0 + K] if s0 + K <= R else torch.cat([pop.ring[s0:], pop.ring[:s0 + K - R]])
         else:
             x = torch.zeros((K, B, n), device=self.device, dtype=pop.dtype)
-        pop.add_drive(x, t0)
+        pop.add_drive(x)
         i_ext = [pop.i_ext(t0 + k) for k in range(K)]
         if self.compile and K == self._K and all(i is None for i in i_ext):
-            z, pop.state = self._compiled_advance(pop)(x, pop.state)
-            return z
-        z, pop.state = run_steps(pop.model, x, pop.state, pop.coef, i_ext)
-        return z
+            z, fired, pop.state = self._compiled_advance(pop)(x, pop.state)
+        else:
+            (z, pop.state), fired = run_steps(pop.model, x, pop.state, pop.coef, i_ext), None
+        if pop.ring is not None:  # the slots were consumed: clear them for arrivals R steps later
+            pop.ring[s0:s0 + K].zero_()
+            if s0 + K > R:
+                pop.ring[:s0 + K - R].zero_()
+        return ChunkSpikes.from_dense(z, fired)
 
     def _compiled_advance(self, pop: _Pop):
-        """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable)."""
+        """The K-step update of ``pop`` compiled into fused kernels (eager if compilation is unavailable);
+        also returns which neurons fired at all in the chunk, (B, n), fused into the same kernel."""
         fn = self._compiled.get(pop.name)
         if fn is None:
             model, coef = pop.model, pop.coef
 
             def advance(x, state):
-                return run_steps(model, x, state, coef)
+                z, state = run_steps(model, x, state, coef)
+                return z, z.amax(0), state
 
             fn = _fallback(torch.compile(advance, dynamic=False), advance)
             self._compiled[pop.name] = fn
@@ -351,7 +385,7 @@ class NativeEngine:
         total_spikes, t = 0, 0
         while t < n_steps:
             K = min(self._K, n_steps - t)
-            spikes = {name: ChunkSpikes.from_dense(self._advance(pop, t, K)) for name, pop in self.pops.items()}
+            spikes = {name: self._advance(pop, t, K) for name, pop in self.pops.items()}
             mod = self._modulator(t)
             for proj in self.projs:
                 proj.step_chunk(spikes[proj.pre.name], spikes[proj.post.name], t, mod)

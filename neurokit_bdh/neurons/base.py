@@ -41,6 +41,18 @@ def params_from_dict(cls: type, values: dict[str, Any], where: str = "") -> Any:
     return cls(**values)
 
 
+def blend(a: torch.Tensor, b, mask: torch.Tensor) -> torch.Tensor:
+    """``a`` where the float 0/1 ``mask`` is 0, ``b`` where it is 1 (exactly, gradients through all three).
+
+    Eager: torch.lerp, one fused op (on CPUs comparisons and torch.where are several times slower than float
+    arithmetic). Inside torch.compile, where the mask carries no gradient: torch.where, which Inductor turns
+    into one select instead of lerp's two-branch formula.
+    """
+    if torch.compiler.is_compiling() and not mask.requires_grad:
+        return torch.where(mask != 0, b, a)
+    return torch.lerp(a, b, mask)
+
+
 def decay(dt: float, tau: float) -> float:
     """exp(−dt/τ); τ = 0 means an instantaneous variable (decays to 0 within one step)."""
     return math.exp(-dt / tau) if tau > 0 else 0.0

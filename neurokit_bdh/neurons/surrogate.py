@@ -52,7 +52,10 @@ DEFAULT_ALPHA = {"atan": 2.0, "fast_sigmoid": 25.0, "superspike": 100.0, "triang
 
 
 def heaviside(x: torch.Tensor) -> torch.Tensor:
-    """1.0 where x > 0 else 0.0, in x's dtype (sign + clamp: faster on CPUs than a comparison and a cast)."""
+    """1.0 where x > 0 else 0.0, in x's dtype (eager: sign + clamp, faster on CPUs than a comparison and a
+    cast; compiled kernels fuse the comparison)."""
+    if torch.compiler.is_compiling():
+        return (x > 0).to(x.dtype)
     return torch.sign(x).clamp_(min=0.0)
 
 

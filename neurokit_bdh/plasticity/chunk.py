@@ -8,29 +8,36 @@ synapse are applied in time order.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
 class ChunkSpikes:
-    """Spikes of one population over a chunk: dense ``z`` (K, B, N) and the events (k, b, n)."""
+    """Spikes of one population over a chunk: dense ``z`` (K, B, N) and the events (k, b, n).
 
-    __slots__ = ("z", "k", "b", "n", "_slots")
+    ``single``: every neuron spiked at most once in the chunk (the common case: chunks are shorter than
+    most inter-spike intervals), which lets rules skip sorting their updates in time.
+    """
 
-    def __init__(self, z, k, b, n):
+    __slots__ = ("z", "k", "b", "n", "single", "_slots")
+
+    def __init__(self, z, k, b, n, single: bool | None = None):
         self.z, self.k, self.b, self.n = z, k, b, n
+        self.single = z.shape[0] == 1 if single is None else single
         self._slots = None
 
     @classmethod
-    def from_dense(cls, z: torch.Tensor) -> "ChunkSpikes":
-        """Events of z (K, B, N): first the neurons that spiked at all, then their steps (spikes are sparse,
-        so this scans K·N values once instead of running nonzero over all of them)."""
+    def from_dense(cls, z: torch.Tensor, fired: torch.Tensor | None = None) -> "ChunkSpikes":
+        """Events of z (K, B, N): first the neurons that spiked at all (``fired`` = z.amax(0), if already
+        known), then their steps (spikes are sparse: this scans K·N values once, not nonzero over all)."""
         K, B, N = z.shape
         if K == 1:
             k, b, n = torch.nonzero(z, as_tuple=True)
-            return cls(z, k, b, n)
-        b, n = torch.nonzero(z.amax(0), as_tuple=True)
+            return cls(z, k, b, n, single=True)
+        b, n = torch.nonzero(z.amax(0) if fired is None else fired, as_tuple=True)
         k, c = torch.nonzero(z.view(K, B * N).index_select(1, b * N + n), as_tuple=True)
-        return cls(z, k, b.index_select(0, c), n.index_select(0, c))
+        return cls(z, k, b.index_select(0, c), n.index_select(0, c), single=c.numel() == n.numel())
 
     @property
     def empty(self) -> bool:
@@ -42,17 +49,13 @@ class ChunkSpikes:
 
     def slots(self) -> list[torch.Tensor]:
         """Spike steps per neuron: ``slots()[r][b·N + n]`` is the step of neuron (b, n)'s r-th spike in the
-        chunk, or −1. One slot for neurons that spike at most once per chunk (the common case)."""
+        chunk, or K (no such spike). One slot when every neuron spiked at most once (``single``)."""
         if self._slots is None:
             K, B, N = self.z.shape
             flat = self.flat
-            empty = torch.full((B * N,), -1, dtype=torch.int64, device=self.z.device)
-            if flat.numel() == 0:
-                self._slots = [empty]
-                return self._slots
-            counts = torch.bincount(flat, minlength=B * N)
-            if int(counts.max()) <= 1:
-                self._slots = [empty.index_copy_(0, flat, self.k)]
+            none = torch.full((B * N,), K, dtype=torch.int64, device=self.z.device)
+            if self.single:
+                self._slots = [none.index_copy_(0, flat, self.k)]
                 return self._slots
             order = torch.argsort(flat * (K + 1) + self.k)  # by neuron, then step
             fs, ks = flat.index_select(0, order), self.k.index_select(0, order)
@@ -63,13 +66,23 @@ class ChunkSpikes:
             self._slots = []
             for r in range(int(rank.max()) + 1):
                 sel = torch.nonzero(rank == r).squeeze(1)
-                self._slots.append(empty.clone().index_copy_(0, fs.index_select(0, sel), ks.index_select(0, sel)))
+                self._slots.append(none.clone().index_copy_(0, fs.index_select(0, sel), ks.index_select(0, sel)))
         return self._slots
 
 
+@functools.lru_cache(maxsize=256)
 def decay_powers(a: float, K: int, device, dtype) -> torch.Tensor:
-    """a^j for j = 0..K."""
+    """a^j for j = 0..K (cached: every chunk of a run asks for the same few; never modify the result)."""
     return torch.tensor([a ** j for j in range(K + 1)], device=device, dtype=torch.float64).to(dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def lag_table(a: float, K: int, inclusive: bool, device, dtype) -> torch.Tensor:
+    """A spike's contribution to its trace by lag: ``lag_table(...)[lag + K]`` is a^lag for lag > 0 (and for
+    lag = 0 if ``inclusive``), else 0; lags run from −K (no spike: slot value K) to K − 1."""
+    lags = range(-K, K)
+    return torch.tensor([a ** j if j > 0 or (j == 0 and inclusive) else 0.0 for j in lags],
+                        device=device, dtype=torch.float64).to(dtype)
 
 
 class ChunkTrace:
@@ -81,21 +94,22 @@ class ChunkTrace:
 
     def __init__(self, x0: torch.Tensor, spikes: ChunkSpikes, a: float):
         K = spikes.z.shape[0]
-        self.x0, self.spikes, self.K = x0, spikes, K
+        self.x0, self.spikes, self.K, self.a = x0, spikes, K, a
         self.p = decay_powers(a, K, x0.device, x0.dtype)
 
-    def at(self, k, b, n, inclusive: bool) -> torch.Tensor:
-        """Trace of neuron (b, n) in chunk step k; with that step's own jump if ``inclusive``."""
+    def at(self, k, b, n, inclusive: bool, with_step: bool = False):
+        """Trace of neuron (b, n) in chunk step k; with that step's own jump if ``inclusive``.
+        ``with_step`` (needs ``spikes.single``): also return the neuron's spike step in the chunk (K: none)."""
         flat = b * self.x0.shape[1] + n
         v = self.x0.reshape(-1).index_select(0, flat) * self.p.index_select(0, k + 1)
         if self.spikes.empty:
-            return v
+            return (v, torch.full_like(k, self.K)) if with_step else v
+        table = lag_table(self.a, self.K, inclusive, v.device, v.dtype)
+        k_off = k + self.K
         for slot in self.spikes.slots():
             ks = slot.index_select(0, flat)
-            lag = k - ks
-            hit = (ks >= 0) & ((lag >= 0) if inclusive else (lag > 0))
-            v = v + self.p.index_select(0, lag.clamp(0, self.K)) * hit
-        return v
+            v = v + table.index_select(0, k_off - ks)
+        return (v, ks) if with_step else v
 
     @property
     def end(self) -> torch.Tensor:
@@ -107,18 +121,24 @@ class ChunkTrace:
 
 
 def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, dw_fn, w_min: float,
-                        w_max: float) -> torch.Tensor:
+                        w_max: float, first: torch.Tensor | None = None) -> torch.Tensor:
     """Apply per-event weight updates w[key] ← clip(w[key] + dw_fn(w[key], e), w_min, w_max) in time order.
 
     ``key``: flat (trial·S + synapse) index per event; ``when``: its time order (< 256) within the chunk.
     Events of different synapses are independent; one synapse's events are applied one after another,
     so clipping and weight dependence act exactly as in a step-by-step simulation.
+    ``first``: optional, when every synapse has at most two events: whether each is its synapse's first
+    (then two masked rounds replace sorting).
     Returns the weight each event saw before its own update (what a transmitted spike carries).
     """
     flat = w.view(-1)
     if key.numel() == 0:
         return torch.empty(0, device=w.device, dtype=w.dtype)
     before = torch.empty(key.shape, device=w.device, dtype=w.dtype)
+    if first is not None:
+        for mask in (first, ~first):
+            _apply(flat, before, torch.nonzero(mask).squeeze(1), key, dw_fn, w_min, w_max)
+        return before
     order = torch.argsort(key * 256 + when)
     while order.numel():  # round r applies the r-th event of every synapse that has one (usually 1-2 rounds)
         ks = key.index_select(0, order)

@@ -93,14 +93,19 @@ class PairSTDP:
         a_pre, a_post = coef
         (k_t, b_t, syn_t), (k_p, b_p, syn_p), sel = plastic_events(idx, tx, post, mask)
         h_pre, h_post = ChunkTrace(state.x_pre, pre, a_pre), ChunkTrace(state.x_post, post, a_post)
-        dep = h_post.at(k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False)
-        pot = h_pre.at(k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True)
+        single = pre.single and post.single
+        dep = h_post.at(k_t, b_t, idx.post.index_select(0, syn_t), inclusive=False, with_step=single)
+        pot = h_pre.at(k_p, b_p, idx.pre.index_select(0, syn_p), inclusive=True, with_step=single)
+        first = None
+        if single:  # each synapse has at most a depression and a potentiation event: order them by their steps
+            (dep, ks_post), (pot, ks_pre) = dep, pot
+            first = first_events(k_t, ks_post, k_p, ks_pre)
 
-        def dw(wv, trace, is_pot):
-            return torch.where(is_pot, self.a_plus * self.f_plus(wv) * trace,
-                               -self.a_minus * self.f_minus(wv) * trace)
+        def dw(wv, amount, is_pot):  # weight dependence: f+ for potentiation, f- for depression
+            return amount * torch.where(is_pot, self.f_plus(wv), self.f_minus(wv))
 
-        before = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot), dw, self)
+        before = ordered_updates(w, idx, (k_t, b_t, syn_t, dep * -self.a_minus), (k_p, b_p, syn_p, pot * self.a_plus),
+                                 None if self.kind == "additive" else dw, self, first)
         return self.State(h_pre.end, h_post.end), transmitted(w, idx, tx, sel, before)
 
 
@@ -129,23 +134,36 @@ def transmitted(w, idx: SynapseIndex, tx, sel, before):
     return w_tx.index_copy_(0, sel, before)
 
 
-def ordered_updates(w, idx, dep, pot, dw, bounds):
+def first_events(k_dep, ks_post, k_pot, ks_pre):
+    """Whether each depression / potentiation event comes first on its synapse, when every neuron spiked at
+    most once in the chunk: a depression at step k precedes a potentiation at the same step or later
+    (``ks_post``/``ks_pre``: the other side's spike step in the chunk, K when it did not spike)."""
+    return torch.cat([k_dep <= ks_post, k_pot < ks_pre])
+
+
+def ordered_updates(w, idx, dep, pot, dw, bounds, first=None):
     """Apply depression (at transmitted spikes) and potentiation events in step order.
 
-    ``dep``/``pot``: (k, b, syn, trace) per event; ``dw(wv, trace, is_pot)`` gives the change.
-    Depression of a step comes before its potentiation. Returns the weight each depression event saw.
+    ``dep``/``pot``: (k, b, syn, amount) per event, ``amount`` the signed change before any weight
+    dependence; ``dw(wv, amount, is_pot)`` gives the change at weight ``wv`` (None: the amount itself).
+    Depression of a step comes before its potentiation. ``first`` (see :func:`first_events`): skips
+    sorting when every synapse has at most two events. Returns the weight each depression event saw.
     """
     S = idx.n_syn
-    k_t, b_t, syn_t, tr_t = dep
-    k_p, b_p, syn_p, tr_p = pot
-    key = torch.cat([b_t * S + syn_t, b_p * S + syn_p])
-    when = torch.cat([2 * k_t, 2 * k_p + 1])
-    trace = torch.cat([tr_t, tr_p])
-    is_pot = torch.cat([torch.zeros_like(k_t, dtype=torch.bool), torch.ones_like(k_p, dtype=torch.bool)])
-    before = apply_in_time_order(
-        w, key, when, lambda wv, e: dw(wv, trace.index_select(0, e), is_pot.index_select(0, e)),
-        bounds.w_min, bounds.w_max)
-    return before[:len(k_t)]
+    k_t, b_t, syn_t, a_t = dep
+    k_p, b_p, syn_p, a_p = pot
+    n_t = len(k_t)
+    key = torch.cat([syn_t.add(b_t, alpha=S), syn_p.add(b_p, alpha=S)])
+    amount = torch.cat([a_t, a_p])
+    when = None if first is not None else torch.cat([2 * k_t, 2 * k_p + 1])
+    if dw is None:
+        def change(wv, e):
+            return amount.index_select(0, e)
+    else:
+        def change(wv, e):
+            return dw(wv, amount.index_select(0, e), e >= n_t)
+    before = apply_in_time_order(w, key, when, change, bounds.w_min, bounds.w_max, first)
+    return before[:n_t]
 
 
 @dataclass(frozen=True)
@@ -199,8 +217,13 @@ class TripletSTDP:
         o1, o2 = ChunkTrace(state.o1, post, a_o1), ChunkTrace(state.o2, post, a_o2)
         q_t, p_t = idx.post.index_select(0, syn_t), idx.pre.index_select(0, syn_t)
         q_p, p_p = idx.post.index_select(0, syn_p), idx.pre.index_select(0, syn_p)
-        dep = o1.at(k_t, b_t, q_t, False) * (self.a2_minus + self.a3_minus * r2.at(k_t, b_t, p_t, False))
-        pot = r1.at(k_p, b_p, p_p, True) * (self.a2_plus + self.a3_plus * o2.at(k_p, b_p, q_p, False))
-        before = ordered_updates(w, idx, (k_t, b_t, syn_t, dep), (k_p, b_p, syn_p, pot),
-                                 lambda wv, tr, is_pot: torch.where(is_pot, tr, -tr), self)
+        single = pre.single and post.single
+        o1_t, r1_p = o1.at(k_t, b_t, q_t, False, with_step=single), r1.at(k_p, b_p, p_p, True, with_step=single)
+        first = None
+        if single:
+            (o1_t, ks_post), (r1_p, ks_pre) = o1_t, r1_p
+            first = first_events(k_t, ks_post, k_p, ks_pre)
+        dep = o1_t * (self.a2_minus + self.a3_minus * r2.at(k_t, b_t, p_t, False))
+        pot = r1_p * (self.a2_plus + self.a3_plus * o2.at(k_p, b_p, q_p, False))
+        before = ordered_updates(w, idx, (k_t, b_t, syn_t, -dep), (k_p, b_p, syn_p, pot), None, self, first)
         return self.State(r1.end, r2.end, o1.end, o2.end), transmitted(w, idx, tx, sel, before)

@@ -13,16 +13,16 @@ TM, TS, VTH, TREF, DT = 10e-3, 4e-3, 1.0, 2e-3, 1e-4
 STDP = dict(a_plus=0.01, a_minus=0.012, tau_plus=15e-3, tau_minus=25e-3, w_min=0.0, w_max=0.3)
 
 
-def small_spec(delay, stdp=True, n=60, seed=3, duration=0.3, n_trials=1, drive=None):
+def small_spec(delay, stdp=True, n=60, seed=3, duration=0.3, n_trials=1, drive=None, t_ref=TREF, amp=0.8):
     plast = dict(rule="stdp", on="exc_exc", **STDP) if stdp else None
     src_times = list(np.round(np.linspace(0.001, duration - 0.01, 80), 4))
     src_neurons = [int(i) for i in np.random.default_rng(0).integers(0, 10, 80)]
-    inputs = [Input("current", "net", {"amplitude": 0.8, "start": 0.0, "stop": duration})]
+    inputs = [Input("current", "net", {"amplitude": amp, "start": 0.0, "stop": duration})]
     if drive:
         inputs.append(Input("poisson", "net", drive))
     return NetworkSpec(
         dt=DT, duration=duration, seed=seed, n_trials=n_trials,
-        populations=[Population("net", n, "lif", dict(tau_mem=TM, tau_syn=TS, v_th=VTH, t_ref=TREF), frac_exc=0.8),
+        populations=[Population("net", n, "lif", dict(tau_mem=TM, tau_syn=TS, v_th=VTH, t_ref=t_ref), frac_exc=0.8),
                      Population("src", 10, "spike_source", {"times": src_times, "neurons": src_neurons})],
         projections=[Projection("rec", "net", "net", "random", {"p": 0.2},
                                 weight={"dist": "uniform", "low": 0.05, "high": 0.25}, g=3.0,
@@ -38,7 +38,8 @@ def reference(net, n_steps):
     n = pop.size
     am, as_ = math.exp(-DT / TM), math.exp(-DT / TS)
     ci = TS / (TS - TM) * (as_ - am)
-    n_ref = round(TREF / DT)
+    n_ref = round(pop.params.t_ref / DT)
+    amp = next(i.params["amplitude"] for i in net.spec.inputs if i.type == "current")
     v, i, ref = np.zeros(n), np.zeros(n), np.zeros(n, int)
     projs = []
     for name in ("rec", "in"):
@@ -56,7 +57,7 @@ def reference(net, n_steps):
         x = ring[t % D].copy()
         ring[t % D] = 0
         held = ref > 0
-        v_new = am * v + ci * i + (1 - am) * 0.8
+        v_new = am * v + ci * i + (1 - am) * amp
         i = as_ * i + x
         v = np.where(held, v, v_new)
         z = (v > VTH) & ~held
@@ -88,12 +89,25 @@ def reference(net, n_steps):
 ])
 def test_engine_equals_dense_reference_spike_for_spike(delay):
     spec = small_spec(delay)
+    _check_against_reference(spec)
+
+
+def test_engine_equals_reference_with_several_spikes_per_neuron_and_chunk():
+    """No refractory period and chunks of 30 steps: neurons fire repeatedly within a chunk, so the rules take
+    their general path (spike slots per neuron, weight updates sorted in time)."""
+    spec = small_spec({"dist": "uniform", "low": 3e-3, "high": 4e-3}, t_ref=0.0, amp=6.0, duration=0.1)
+    _check_against_reference(spec, min_repeats=50)
+
+
+def _check_against_reference(spec, min_repeats=0):
     net = realise(spec)
     r = NativeEngine(net, dtype=torch.float64).run(keep_spikes=True)
     ref_spikes, ref_w = reference(net, spec.n_steps)
     trial, neuron, step = r.spikes["net"]
     got = sorted(zip(step.tolist(), neuron.tolist()))
     assert len(ref_spikes) > 200, "the test network must be active"
+    chunk_neuron = [(s // 30, n) for s, n in ref_spikes]
+    assert len(chunk_neuron) - len(set(chunk_neuron)) >= min_repeats  # repeated spikes within 30-step windows
     assert got == sorted(ref_spikes)
     np.testing.assert_allclose(r.weights["rec"][2][0], ref_w, rtol=0, atol=1e-12)
     assert not np.allclose(ref_w, net.projections["rec"].csr.weights)  # STDP did change weights
