@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/neurokit demo -o out/demo
 
 test: $(STAMP)
+	bash tools/ensure-chromium.sh
 	CI=$${CI:-} $(PY) -m pytest $(PYTEST_ARGS)
 
 # The same core suite on the users' / GPU machine's stack: Python 3.12, numpy 2, networkx 3 (no Lava).

@@ -181,7 +181,7 @@ class _Proj:
         self.w = torch.tensor(np.ascontiguousarray(w), dtype=self.dtype, device=dev).contiguous()  # (B, S), a copy
         d = np.asarray(delays, np.int64)
         self.delays = torch.as_tensor(d, device=dev)
-        self.const_delay = int(d[0]) if d.size and (d == d[0]).all() else None
+        self._arrival = None
         self.mask = None if mask is None else torch.as_tensor(mask, device=dev)
 
     def step_chunk(self, pre: ChunkSpikes, post: ChunkSpikes, t0: int, modulator):
@@ -198,8 +198,10 @@ class _Proj:
             return
         ring = self.post.ring
         R, B, n = ring.shape
-        d = self.const_delay if self.const_delay is not None else self.delays.index_select(0, syn)
-        flat = ((t0 + k + d) % R) * (B * n) + b * n + idx.post.index_select(0, syn)
+        if self._arrival is None:  # (delay, target) of each synapse as one offset into the ring's (R, B, n) slots
+            self._arrival = self.delays * (B * n) + idx.post
+        # slot of step t0 + k + delay, trial b, target: (t0 + k + delay) mod R, flattened
+        flat = self._arrival.index_select(0, syn).add_(k, alpha=B * n).add_(b, alpha=n).add_(t0 * B * n).remainder_(R * B * n)
         ring.view(-1).index_add_(0, flat, w_tx)
 
     def restructure(self):

@@ -23,7 +23,8 @@ from torch import nn
 from neurokit_bdh.neurons import lif
 from neurokit_bdh.neurons.lif import LIFParams, LIFState
 
-from .lif import LI, LIF, _check_surrogate, _check_time_major
+from .backends import lif_layer
+from .lif import LI, _check_surrogate, _check_time_major
 from .linear import TimeLinear
 
 
@@ -45,11 +46,12 @@ class RecurrentLIF(nn.Module):
     Each step the neurons receive ``x[t] + W_rec · z[t-1]`` (one-step delay). ``mask`` (n × n, post ×
     pre, 0/1) or ``topology`` (a name in ``graph.topology.TOPOLOGIES`` with ``topology_params`` and
     ``seed``) restricts the recurrent connections; otherwise they are all-to-all (dense).
+    ``backend``: who computes the LIF update, "native" | "snntorch" | "norse" (``layers.backends``).
     """
 
     def __init__(self, n: int, params: LIFParams = LIFParams(), dt: float = 1e-3, surrogate: str | None = "atan",
                  mask: torch.Tensor | None = None, topology: str | None = None, topology_params: dict | None = None,
-                 seed: int | None = None, init_scale: float = 1.0):
+                 seed: int | None = None, init_scale: float = 1.0, backend: str = "native"):
         super().__init__()
         if topology is not None:
             if mask is not None:
@@ -57,7 +59,8 @@ class RecurrentLIF(nn.Module):
             if seed is None:
                 raise ValueError("seed: a topology needs an explicit seed")
             mask = topology_mask(n, topology, seed, **(topology_params or {}))
-        self.lif = LIF(params, dt, surrogate)
+        self.backend = backend
+        self.lif = lif_layer(params, dt, surrogate, backend)
         self.recurrent = TimeLinear(n, n, bias=False, mask=mask)
         fan_in = n if mask is None else max(float(mask.sum(1).mean()), 1.0)
         with torch.no_grad():  # scale by the actual (mean) in-degree, not n
@@ -75,8 +78,10 @@ class RecurrentLIF(nn.Module):
             s, z = state
         w = self.recurrent.effective_weight()
         zs = []
+        native = self.backend == "native"
         for t in range(x.shape[0]):
-            z, s = lif.step(torch.addmm(x[t], z, w.t()), s, self.lif.coef, surrogate=self.lif.surrogate)
+            u = torch.addmm(x[t], z, w.t())
+            z, s = lif.step(u, s, self.lif.coef, surrogate=self.lif.surrogate) if native else self.lif.step(u, s)
             zs.append(z)
         return torch.stack(zs), (s, z)  # (T, B, N)
 
@@ -88,14 +93,16 @@ class SpikingMLP(nn.Module):
     membrane (T, B, n_out); ``output="spikes"``: the last layer is LIF and the forward returns spikes.
     The input is a time-major current (T, B, n_in) or a static (B, n_in) current with ``n_steps``
     (then the first projection is computed once, not T times). ``seed`` makes initialisation
-    reproducible without touching the global RNG.
+    reproducible without touching the global RNG. ``backend`` ("native" | "snntorch" | "norse") picks
+    who computes the hidden (and spiking output) LIF layers (``layers.backends``); the leaky-integrator
+    readout is always native.
     """
 
     def __init__(self, n_in: int, hidden: list[int] | tuple[int, ...], n_out: int,
                  params: LIFParams = LIFParams(), dt: float = 1e-3, surrogate: str | None = "atan",
                  output: str = "membrane", readout_params: LIFParams | None = None,
                  recurrent: bool = False, topology: str | None = None, topology_params: dict | None = None,
-                 seed: int | None = None, input_gain: float = 1.0):
+                 seed: int | None = None, input_gain: float = 1.0, backend: str = "native"):
         super().__init__()
         if output not in ("membrane", "spikes"):
             raise ValueError(f"output: expected 'membrane' or 'spikes', got {output!r}")
@@ -103,7 +110,7 @@ class SpikingMLP(nn.Module):
             if not (isinstance(h, int) and h > 0):
                 raise ValueError(f"hidden[{k}]: expected a positive int, got {h!r}")
         _check_surrogate(surrogate)
-        self.output, self.input_gain = output, float(input_gain)
+        self.output, self.input_gain, self.backend = output, float(input_gain), backend
         sizes = [n_in, *hidden, n_out]
         g = torch.Generator().manual_seed(seed) if seed is not None else None
         self.linears = nn.ModuleList(TimeLinear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -118,10 +125,11 @@ class SpikingMLP(nn.Module):
             if recurrent:
                 layers.append(RecurrentLIF(h, params, dt, surrogate, topology=topology,
                                            topology_params=topology_params,
-                                           seed=None if seed is None else seed + 1 + k))
+                                           seed=None if seed is None else seed + 1 + k, backend=backend))
             else:
-                layers.append(LIF(params, dt, surrogate))
-        layers.append(LI(readout_params or params, dt) if output == "membrane" else LIF(params, dt, surrogate))
+                layers.append(lif_layer(params, dt, surrogate, backend))
+        layers.append(LI(readout_params or params, dt) if output == "membrane"
+                      else lif_layer(params, dt, surrogate, backend))
         self.neurons = nn.ModuleList(layers)
         self.hidden_spikes: list[torch.Tensor] = []  # the last forward's hidden spikes, for regularisers/plots
 

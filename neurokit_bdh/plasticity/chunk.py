@@ -20,12 +20,12 @@ class ChunkSpikes:
     most inter-spike intervals), which lets rules skip sorting their updates in time.
     """
 
-    __slots__ = ("z", "k", "b", "n", "single", "_slots")
+    __slots__ = ("z", "k", "b", "n", "single", "_slots", "_flat")
 
     def __init__(self, z, k, b, n, single: bool | None = None):
         self.z, self.k, self.b, self.n = z, k, b, n
         self.single = z.shape[0] == 1 if single is None else single
-        self._slots = None
+        self._slots = self._flat = None
 
     @classmethod
     def from_dense(cls, z: torch.Tensor, fired: torch.Tensor | None = None) -> "ChunkSpikes":
@@ -45,7 +45,10 @@ class ChunkSpikes:
 
     @property
     def flat(self) -> torch.Tensor:
-        return self.b * self.z.shape[2] + self.n
+        """Flat (trial·N + neuron) index of each event."""
+        if self._flat is None:
+            self._flat = self.n.add(self.b, alpha=self.z.shape[2])
+        return self._flat
 
     def slots(self) -> list[torch.Tensor]:
         """Spike steps per neuron: ``slots()[r][b·N + n]`` is the step of neuron (b, n)'s r-th spike in the
@@ -77,6 +80,12 @@ def decay_powers(a: float, K: int, device, dtype) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=256)
+def tail_powers(a: float, K: int, device, dtype) -> torch.Tensor:
+    """a^(K−1−k) for k = 0..K−1: how much of a jump at chunk step k is left at the chunk's end."""
+    return torch.tensor([a ** (K - 1 - k) for k in range(K)], device=device, dtype=torch.float64).to(dtype)
+
+
+@functools.lru_cache(maxsize=256)
 def lag_table(a: float, K: int, inclusive: bool, device, dtype) -> torch.Tensor:
     """A spike's contribution to its trace by lag: ``lag_table(...)[lag + K]`` is a^lag for lag > 0 (and for
     lag = 0 if ``inclusive``), else 0; lags run from −K (no spike: slot value K) to K − 1."""
@@ -100,8 +109,8 @@ class ChunkTrace:
     def at(self, k, b, n, inclusive: bool, with_step: bool = False):
         """Trace of neuron (b, n) in chunk step k; with that step's own jump if ``inclusive``.
         ``with_step`` (needs ``spikes.single``): also return the neuron's spike step in the chunk (K: none)."""
-        flat = b * self.x0.shape[1] + n
-        v = self.x0.reshape(-1).index_select(0, flat) * self.p.index_select(0, k + 1)
+        flat = n.add(b, alpha=self.x0.shape[1])
+        v = self.x0.view(-1).index_select(0, flat) * self.p.index_select(0, k + 1)
         if self.spikes.empty:
             return (v, torch.full_like(k, self.K)) if with_step else v
         table = lag_table(self.a, self.K, inclusive, v.device, v.dtype)
@@ -114,9 +123,10 @@ class ChunkTrace:
     @property
     def end(self) -> torch.Tensor:
         """The trace after the chunk, (B, N)."""
-        x = self.x0 * self.p[self.K]
+        x = self.x0 * (self.a ** self.K)
         if not self.spikes.empty:
-            x.view(-1).index_add_(0, self.spikes.flat, self.p.index_select(0, self.K - 1 - self.spikes.k))
+            tail = tail_powers(self.a, self.K, x.device, x.dtype)
+            x.view(-1).index_add_(0, self.spikes.flat, tail.index_select(0, self.spikes.k))
         return x
 
 
@@ -137,7 +147,9 @@ def apply_in_time_order(w: torch.Tensor, key: torch.Tensor, when: torch.Tensor, 
     before = torch.empty(key.shape, device=w.device, dtype=w.dtype)
     if first is not None:
         for mask in (first, ~first):
-            _apply(flat, before, torch.nonzero(mask).squeeze(1), key, dw_fn, w_min, w_max)
+            e = torch.nonzero(mask).squeeze(1)
+            if e.numel():
+                _apply(flat, before, e, key, dw_fn, w_min, w_max)
         return before
     order = torch.argsort(key * 256 + when)
     while order.numel():  # round r applies the r-th event of every synapse that has one (usually 1-2 rounds)

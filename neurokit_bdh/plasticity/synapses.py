@@ -29,6 +29,8 @@ class SynapseIndex:
     indptr: torch.Tensor   # (n_pre + 1,) CSR row pointers
     in_ptr: torch.Tensor   # (n_post + 1,) CSC column pointers
     in_perm: torch.Tensor  # synapse ids sorted by post: all of them, or those plasticity may change
+    out_deg: torch.Tensor  # (n_pre,) synapses per presynaptic neuron
+    in_deg: torch.Tensor   # (n_post,) synapses listed in in_perm per postsynaptic neuron
 
     @classmethod
     def from_csr(cls, n_pre: int, n_post: int, indptr, indices, device=None, plastic=None) -> "SynapseIndex":
@@ -44,7 +46,7 @@ class SynapseIndex:
         in_perm = ids.index_select(0, torch.argsort(p * n_pre + pre.index_select(0, ids)))  # by post, then pre
         in_ptr = torch.zeros(n_post + 1, dtype=torch.int64, device=device)
         in_ptr[1:] = torch.cumsum(torch.bincount(p, minlength=n_post), 0)
-        return cls(n_pre, n_post, pre, post, indptr, in_ptr, in_perm)
+        return cls(n_pre, n_post, pre, post, indptr, in_ptr, in_perm, indptr.diff(), in_ptr.diff())
 
     @property
     def n_syn(self) -> int:
@@ -52,11 +54,9 @@ class SynapseIndex:
 
     def out_synapses(self, neurons: torch.Tensor):
         """Synapses leaving each spiking presynaptic neuron: (owner index into ``neurons``, synapse id)."""
-        start = self.indptr.index_select(0, neurons)
-        return expand_ranges(start, self.indptr.index_select(0, neurons + 1) - start)
+        return expand_ranges(self.indptr.index_select(0, neurons), self.out_deg.index_select(0, neurons))
 
     def in_synapses(self, neurons: torch.Tensor):
         """Plastic synapses entering each spiking postsynaptic neuron: (owner index into ``neurons``, synapse id)."""
-        start = self.in_ptr.index_select(0, neurons)
-        owner, k = expand_ranges(start, self.in_ptr.index_select(0, neurons + 1) - start)
+        owner, k = expand_ranges(self.in_ptr.index_select(0, neurons), self.in_deg.index_select(0, neurons))
         return owner, self.in_perm.index_select(0, k)

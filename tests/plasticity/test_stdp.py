@@ -372,7 +372,7 @@ def weight_stats(w, w_max):
 
 
 @pytest.mark.slow
-def test_song_miller_abbott_additive_stdp_splits_weights_bimodally():
+def test_song_miller_abbott_additive_stdp_splits_weights_bimodally(sma_run):
     """topologies/song_miller_abbott.toml as shipped: 1000 Poisson inputs (15 Hz) -> one LIF neuron
     (τm = 20 ms, delta synapses, reset 0.9), additive STDP, A-·τ- = 1.05·A+·τ+, A+ = 0.01·w_max, weights
     uniform on [0, w_max] at t = 0, 150 s simulated (~40 s wall on one core; compile=False so no
@@ -384,9 +384,8 @@ def test_song_miller_abbott_additive_stdp_splits_weights_bimodally():
     (both > 3σ above the uniform 0.10 ± 0.0095), middle < 0.28 (uniform 0.40), b > 0.68 (uniform 0.556,
     sampling σ ≈ 0.01), and the output neuron keeps firing (> 5 Hz) — competition, not silence.
     """
-    spec = load_spec(SMA_SPEC)
-    w_max = spec.projections[0].plasticity["w_max"]
-    r = simulate(spec, compile=False)
+    w_max = load_spec(SMA_SPEC).projections[0].plasticity["w_max"]
+    r = sma_run[1]
     start = weight_stats(r.initial_weights["syn"][2][0], w_max)
     end = weight_stats(r.weights["syn"][2][0], w_max)
     print("SMA start", start, "\nSMA end", end, f"rate {r.rate('neuron'):.1f} Hz, wall {r.wall_s:.1f} s")
@@ -398,7 +397,7 @@ def test_song_miller_abbott_additive_stdp_splits_weights_bimodally():
     assert r.rate("neuron") > 5.0
 
 
-def test_multiplicative_stdp_same_setup_is_unimodal():
+def test_multiplicative_stdp_same_setup_is_unimodal(multiplicative_run):
     """The same neuron and inputs with multiplicative STDP (f- = w̃): depression vanishes at w = 0, so the
     stable point of each weight is interior, w̃* ≈ A+/A- (uncorrelated part) — with A- = 1.05·A+ that is
     0.95, a peak pressed against w_max, so here A- = 2·A+ (w̃* ≈ 0.5). Equilibrium is reached within a few
@@ -406,11 +405,8 @@ def test_multiplicative_stdp_same_setup_is_unimodal():
     Measured: mean w̃ = 0.52, no weight below 0.3 or above 0.7 w_max, b ≈ 0.34. Asserted: mean within
     0.5 ± 0.08 (A+/A- plus a small causal boost), < 1 % of weights within 10 % of either bound, none at
     the bounds, b < 5/9 (measured ≈ 0.34)."""
-    spec = load_spec(SMA_SPEC)
-    proj = spec.projections[0]
-    proj.plasticity = dict(proj.plasticity, kind="multiplicative", a_minus=2.0 * proj.plasticity["a_plus"])
-    w_max = proj.plasticity["w_max"]
-    r = simulate(spec, duration=10.0, compile=False)
+    w_max = load_spec(SMA_SPEC).projections[0].plasticity["w_max"]
+    r = multiplicative_run[1]
     end = weight_stats(r.weights["syn"][2][0], w_max)
     print("multiplicative end", end, f"rate {r.rate('neuron'):.1f} Hz")
     assert end["mean"] == pytest.approx(0.5, abs=0.08)
