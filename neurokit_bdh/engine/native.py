@@ -16,8 +16,8 @@ each event's own step, so the result equals a step-by-step simulation. Rules tha
 every step (Hebbian, reward-modulated) run chunks of one step.
 
 Several independent trials run batched (leading dimension B): each has its own state, weights and random
-input stream. Randomness comes from one ``torch.Generator`` seeded from the spec: a CPU run is
-bit-identical for the same seed.
+input stream. Randomness comes from ``torch.Generator`` objects seeded from the spec (one per Poisson
+drive, one for spike-source populations): a CPU run is bit-identical for the same seed.
 """
 from __future__ import annotations
 
