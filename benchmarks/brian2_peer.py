@@ -32,7 +32,7 @@ STDP depression 'stdp_pre' (-1, name sorts after) -> PoissonInput (0) -> STDP po
 (``transmit_before_stdp=False`` flips that), and uses the weight current at *arrival* time,
 not at emission time (Brian2 reads ``w`` when the delayed event is delivered).
 
-Run ``python benchmarks/brian2_peer.py --n 10000 --m 10 --duration 1 --target cython``.
+Run ``python benchmarks/brian2_peer.py --n 10000 --m 10 --duration 1 --target cython cpp_standalone``.
 """
 from __future__ import annotations
 
@@ -381,7 +381,8 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--m", type=int, default=10)
     ap.add_argument("--duration", type=float, default=1.0)
-    ap.add_argument("--target", default="cython", choices=TARGETS)
+    ap.add_argument("--target", nargs="+", default=["cython", "cpp_standalone"], choices=TARGETS,
+                    help="one or more Brian2 targets, run one after the other on the same network")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--w-exc", type=float, default=0.02)
     ap.add_argument("--w-inh", type=float, default=-0.08)
@@ -400,11 +401,16 @@ def main(argv=None):
                       poisson_weight=a.poisson_weight)
     print(f"network: n={a.n} m={a.m} synapses={len(net['pre'])} "
           f"plastic={int(net['plastic'].sum())}  (networkx {time.perf_counter() - t0:.2f}s)")
-    r = simulate_brian2(net, a.duration, target=a.target, seed=a.seed,
-                        record_spikes=not a.no_spikes, openmp_threads=a.threads,
-                        poisson_impl=a.poisson_impl)
-    print(_summary(r, net, a.duration))
-    return r
+    out = {}
+    for target in a.target:
+        out[target] = r = simulate_brian2(net, a.duration, target=target, seed=a.seed,
+                                          record_spikes=not a.no_spikes, openmp_threads=a.threads,
+                                          poisson_impl=a.poisson_impl)
+        print(_summary(r, net, a.duration))
+    if "cython" in out and "cpp_standalone" in out:
+        print(f"cpp_standalone runs {out['cython']['run_s'] / out['cpp_standalone']['run_s']:.2f}x faster than "
+              f"cython (compile {out['cpp_standalone']['compile_s']:.1f} s vs {out['cython']['compile_s']:.1f} s)")
+    return out
 
 
 if __name__ == "__main__":

@@ -29,15 +29,26 @@ def _text_matches(spec: NetworkSpec) -> bool:
         return False
 
 
+ENGINE_NAMES = ("native", "brian2")
+BRIAN2_TARGETS = ("cython", "cpp_standalone", "numpy")
+
+
 def simulate(spec: NetworkSpec | str | os.PathLike, output: str | os.PathLike | None = None, *,
              duration: float | None = None, seed: int | None = None, device: str = "cpu",
              progress: bool = False, keep_spikes: bool = False, compile: bool | None = None,
-             overwrite: bool = False) -> RunResult:
-    """Simulate a spec (object or TOML path) with the native engine; write ``output`` (HDF5) if given.
+             overwrite: bool = False, engine: str = "native", brian2_target: str = "cython") -> RunResult:
+    """Simulate a spec (object or TOML path); write ``output`` (HDF5) if given.
 
-    ``duration`` and ``seed`` override the spec's. Everything is validated before the output file is
-    created; a failing run leaves a file marked ``status="failed"`` holding everything up to the last flush.
+    ``engine``: ``"native"`` (our torch engine on ``device``) or ``"brian2"`` (the network rendered to
+    Brian2, ``brian2_target`` ``"cython"`` | ``"cpp_standalone"`` | ``"numpy"``); both write the same run
+    file. ``duration`` and ``seed`` override the spec's. Everything is validated (including whether Brian2
+    can render the network) before the output file is created; a failing run leaves a file marked
+    ``status="failed"`` holding everything up to the last flush.
     """
+    if engine not in ENGINE_NAMES:
+        raise ValueError(f"engine: expected one of {ENGINE_NAMES}, got {engine!r}")
+    if engine == "brian2" and brian2_target not in BRIAN2_TARGETS:
+        raise ValueError(f"brian2_target: expected one of {BRIAN2_TARGETS}, got {brian2_target!r}")
     if not isinstance(spec, NetworkSpec):
         spec = load_spec(spec)
     if duration is not None or seed is not None:
@@ -45,19 +56,30 @@ def simulate(spec: NetworkSpec | str | os.PathLike, output: str | os.PathLike | 
                        seed=spec.seed if seed is None else seed)
     spec.validate()
     net = realise(spec)
-    engine = NativeEngine(net, device=device, compile=compile)
-    if output is None:
-        return engine.run(progress=progress, keep_spikes=keep_spikes)
-    from .io.runfile import RunWriter
+    if engine == "brian2":
+        if device != "cpu":
+            raise ValueError(f"device: the brian2 engine runs on the CPU, got device={device!r}")
+        from .engine.brian2_engine import Brian2Engine
 
+        eng = Brian2Engine(net, brian2_target)
+        attrs = {"engine": "brian2", "brian2_target": brian2_target, "device": "cpu", "name": spec.name}
+    else:
+        eng = NativeEngine(net, device=device, compile=compile)
+        attrs = {"engine": "native", "device": str(eng.device), "name": spec.name}
+    if output is None:
+        return eng.run(progress=progress, keep_spikes=keep_spikes)
+    from .io.runfile import RunWriter, collect_versions
+
+    versions = collect_versions()
+    if engine == "brian2":
+        versions["brian2"] = eng.b2.__version__
     text = spec.text if _text_matches(spec) else dump_toml(spec)
     writer = RunWriter(Path(output), spec_text=text, seed=spec.seed, dt=spec.dt, n_steps=spec.n_steps,
                        n_trials=spec.n_trials, populations={n: p.size for n, p in net.populations.items()},
                        projections={n: (p.pre, p.post) for n, p in net.projections.items()},
-                       attrs={"engine": "native", "device": str(engine.device), "name": spec.name},
-                       overwrite=overwrite)
+                       versions=versions, attrs=attrs, overwrite=overwrite)
     with writer:
         for name, pop in net.populations.items():
             writer.add_population_data(name, "is_exc", pop.is_exc)
-        result = engine.run(writer=writer, progress=progress, keep_spikes=keep_spikes)
+        result = eng.run(writer=writer, progress=progress, keep_spikes=keep_spikes)
     return result

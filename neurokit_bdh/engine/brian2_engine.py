@@ -1,10 +1,12 @@
-"""The Brian2 engine: render a realised network as Brian2 objects (runtime mode) and run it.
+"""The Brian2 engine: render a realised network as Brian2 objects and run it (runtime or C++ standalone).
 
 Same network, same timing convention as :mod:`.native` (stated there), spike for spike where the
 arithmetic allows it (float64 both sides; Brian2's ``exact`` integrator and our ``discretise`` agree to
-~1e-16 per step). How each piece of our convention is expressed in Brian2:
+~1e-16 per step). Neuron groups are generated from each model's own declarative equations
+(``neurons.lif.equations``, ``neurons.alif.equations``, ``neurons.izhikevich.equations``), never from a
+copy kept here. How each piece of our convention is expressed in Brian2:
 
-* **LIF** (``isyn`` is our ``i``; ``i`` is Brian2's neuron index)::
+* **LIF** (``isyn`` is our ``i``; ``i`` is Brian2's neuron index), from ``neurons.lif.equations``::
 
       dv/dt = (v_leak - v + isyn + iext)/tau_mem : 1 (unless refractory)
       disyn/dt = -isyn/tau_syn : 1
@@ -17,6 +19,10 @@ arithmetic allows it (float64 both sides; Brian2's ``exact`` integrator and our 
   divides by zero, so there the current equation is written with ``tau_mem`` itself (sympy then finds the
   degenerate t·e^{-t/τ} solution) and the membrane hold is applied by two ``run_regularly`` operations
   around the state update (exact: a multiplication by 1.0/0.0 and an addition of 0.0).
+* **ALIF** adds ``db/dt = -b/tau_adapt`` (integrated before the threshold test ``v > v_th + b``) and
+  ``b += beta`` at a spike. **Izhikevich** is forward ``euler`` as ours, with ``isyn`` multiplied by
+  e^{-dt/τ_syn} after the update (``tau_syn = 0``: a one-step current pulse, delivered before the update of
+  its arrival step like delta synapses before the threshold, and cleared after it).
 * **Current-based transmission**: a spike at step k through delay d is delivered in step k + d in the
   default ``synapses`` slot (after state update and threshold): ``isyn_post += w`` — our "i jumps at the
   end of step k + d".
@@ -32,31 +38,48 @@ arithmetic allows it (float64 both sides; Brian2's ``exact`` integrator and our 
   ``wtx`` and the transmission sends ``wtx``. Exact unless a presynaptic neuron fires again while its
   previous spike is still in flight (inter-spike interval < delay): then the earlier spike carries the
   newer weight — a RuntimeWarning says when that happened.
+* **Per-step rules** (Hebbian/Oja, reward-modulated STDP) keep their traces per synapse: a ``run_regularly``
+  multiplies them by e^{-dt/τ} in ``before_synapses``, the zero-delay pathways add this step's spikes in
+  ``synapses`` (STDP-like eligibility terms exactly as ``plasticity/``), and a second ``run_regularly`` in
+  ``after_synapses`` applies the step's weight change. The modulator is a ``TimedArray`` of per-step values.
 * Only the synapses the rule may change (``plastic_on``) go into the plastic ``Synapses`` object; the rest
   of the projection is a constant-weight object (clipping must not touch, e.g., inhibitory weights).
 * **Sources**: ``spike_source`` -> ``SpikeGeneratorGroup`` (times = step·dt, duplicates merged as ours),
   ``poisson`` -> ``PoissonGroup``. **Poisson drive** -> ``run_regularly`` adding
   ``weight * Binomial(n_sources, rate·dt)`` per neuron and step in the ``synapses`` slot (delta
-  synapses: ``before_thresholds``). **Current input** -> ``iext`` set before each state update from the
+  synapses: ``before_thresholds``; Izhikevich pulses: ``before_groups``). **Current input** -> ``iext`` set before each state update from the
   step windows ``start <= step < stop``.
 
 Random streams differ from the native engine's, so Poisson populations and drives agree in distribution
-only. Not rendered (NotImplementedError naming the feature): ALIF and Izhikevich neurons, Hebbian and
-reward-modulated STDP, structural plasticity, n_trials > 1, target ``cpp_standalone``.
+only. ``cpp_standalone`` builds the whole run as one C++ program in a directory kept per network shape
+(``~/.cache/neurokit_bdh/brian2_standalone/<key>`` unless given), so a rerun recompiles only what changed;
+its weight snapshots come from a StateMonitor on the synapses instead of pausing the run. Not rendered
+(NotImplementedError naming the feature): structural plasticity, n_trials > 1.
 """
 from __future__ import annotations
 
-import math
+import hashlib
+import os
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from ..graph.network import Network, subseed
+from ..neurons import alif, izhikevich, lif
 from .native import RunResult
 
-TARGETS = ("cython", "numpy")
+TARGETS = ("cython", "numpy", "cpp_standalone")
 EXTRA = "pip install 'neurokit-bdh[brian2]'"
+# neuron model -> its declarative equations (the neuron module's own definition)
+EQUATIONS = {"lif": lif.equations, "alif": alif.equations, "izhikevich": izhikevich.equations}
+SOURCES = ("poisson", "spike_source")
+RULES = ("stdp", "triplet", "hebbian", "reward_stdp")
+STANDALONE_CACHE = Path(os.environ.get("NEUROKIT_BRIAN2_CACHE", Path.home() / ".cache" / "neurokit_bdh"
+                                       / "brian2_standalone"))
+# where a synaptic input lands (neurons.lif.Equations.input) -> Brian2 slot of the transmitting pathway
+INPUT_SLOT = {"isyn@end": "synapses", "v@threshold": "before_thresholds", "isyn@update": "before_groups"}
 
 
 def _import_brian2():
@@ -69,33 +92,28 @@ def _import_brian2():
 
 def _check_supported(net: Network, target: str) -> None:
     spec = net.spec
-    if target == "cpp_standalone":
-        raise NotImplementedError("Brian2Engine: target 'cpp_standalone' is not supported yet; "
-                                  "use 'cython' or 'numpy' (runtime mode)")
     if target not in TARGETS:
         raise ValueError(f"target: expected one of {TARGETS}, got {target!r}")
     if spec.n_trials != 1:
         raise NotImplementedError(f"Brian2Engine: n_trials = {spec.n_trials} (batched trials) is not supported; "
                                   "use n_trials = 1 or the native engine")
     for pop in net.populations.values():
-        if pop.model in ("alif", "izhikevich"):
-            raise NotImplementedError(f"Brian2Engine: neuron model {pop.model!r} (population {pop.name!r}) "
-                                      "is not rendered yet; only 'lif', 'poisson', 'spike_source'")
-        if pop.model not in ("lif", "poisson", "spike_source"):
-            raise NotImplementedError(f"Brian2Engine: population {pop.name!r} model {pop.model!r} is not rendered")
+        if pop.model not in EQUATIONS and pop.model not in SOURCES:
+            raise NotImplementedError(f"Brian2Engine: population {pop.name!r} model {pop.model!r} is not rendered; "
+                                      f"rendered: {sorted(EQUATIONS) + list(SOURCES)}")
     for proj in net.projections.values():
-        if proj.rule is not None and proj.rule.name not in ("stdp", "triplet"):
+        if proj.rule is not None and proj.rule.name not in RULES:
             raise NotImplementedError(f"Brian2Engine: plasticity rule {proj.rule.name!r} (projection "
-                                      f"{proj.name!r}) is not rendered yet; only 'stdp' and 'triplet'")
+                                      f"{proj.name!r}) is not rendered; rendered: {RULES}")
         if proj.structural is not None:
-            raise NotImplementedError(f"Brian2Engine: structural plasticity (projection {proj.name!r}) "
-                                      "is not rendered yet")
+            raise NotImplementedError(f"Brian2Engine: structural plasticity (projection {proj.name!r}) is not "
+                                      "rendered: Brian2 cannot create synapses during a run; use the native engine")
 
 
 # ------------------------------------------------------------------------------------ code snippets
 
 def _stdp_code(rule):
-    """(model, depression code, potentiation code, namespace) of a plastic Synapses object."""
+    """(model, depression code, potentiation code, namespace) of an event-driven plastic Synapses object."""
     bounds = dict(w_min=float(rule.w_min), w_max=float(rule.w_max))
     if rule.name == "stdp":
         span = f"({rule.w_max!r} - ({rule.w_min!r}))"
@@ -128,37 +146,89 @@ def _stdp_code(rule):
     return model, dep, pot, ns
 
 
-class Brian2Engine:
-    """Simulate a realised :class:`~neurokit_bdh.graph.network.Network` in Brian2 (runtime mode).
+def _per_step_code(rule, has_modulator: bool):
+    """(model, pre code, post code, decay code, update code or None, namespace) of a rule acting every step.
 
-    ``target``: ``"cython"`` (compiled, cached on disk after the first use) or ``"numpy"``.
+    The traces live on the synapses (one copy per synapse of its neuron's trace): decayed in
+    ``before_synapses``, bumped by this step's spikes in ``synapses``, read by the update in ``after_synapses``.
+    """
+    bounds = dict(w_min=float(rule.w_min), w_max=float(rule.w_max))
+    if rule.name == "hebbian":
+        model = "w : 1\nwtx : 1\nxpre : 1\nxpost : 1\n"
+        decay = "xpre = xpre*exp(-dt/tau_pre)\nxpost = xpost*exp(-dt/tau_post)"
+        if rule.kind == "hebbian":
+            dw = "eta*xpre*xpost - lam*w"
+        else:  # Oja
+            dw = "eta*xpost*(xpre - xpost*w)"
+        ns = dict(eta=float(rule.eta), lam=float(rule.decay), tau_pre=rule.tau_pre, tau_post=rule.tau_post, **bounds)
+        return model, "wtx = w\nxpre += 1", "xpost += 1", decay, f"w = clip(w + dt*({dw})/second, w_min, w_max)", ns
+    # reward-modulated STDP: additive pair terms into the eligibility e; dw/dt = eta·M(t)·e
+    model = "w : 1\nwtx : 1\nxpre : 1\nxpost : 1\nelig : 1\n"  # e is Brian2's constant
+    decay = "xpre = xpre*exp(-dt/tau_plus)\nxpost = xpost*exp(-dt/tau_minus)\nelig = elig*exp(-dt/tau_e)"
+    ns = dict(a_plus=float(rule.a_plus), a_minus=float(rule.a_minus), eta=float(rule.eta), tau_plus=rule.tau_plus,
+              tau_minus=rule.tau_minus, tau_e=rule.tau_e, **bounds)
+    update = "w = clip(w + eta*(dt/second)*nk_modulator(t)*elig, w_min, w_max)" if has_modulator else None
+    return model, "wtx = w\nelig += -a_minus*xpost\nxpre += 1", "elig += a_plus*xpre\nxpost += 1", decay, update, ns
+
+
+def _structure_key(net: Network, n_steps: int) -> str:
+    """A key for the standalone build directory: what shapes the generated code (not parameter values)."""
+    import brian2
+    parts = [brian2.__version__, str(n_steps)]
+    parts += [f"{p.name}:{p.model}:{p.size}" for p in net.populations.values()]
+    parts += [f"{p.name}:{p.pre}:{p.post}:{p.rule.name if p.rule else ''}" for p in net.projections.values()]
+    parts += [f"{i.type}:{i.target}" for i in net.spec.inputs]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+class Brian2Engine:
+    """Simulate a realised :class:`~neurokit_bdh.graph.network.Network` in Brian2.
+
+    ``target``: ``"cython"`` (compiled, cached on disk after the first use) or ``"numpy"`` (runtime mode),
+    or ``"cpp_standalone"`` (one C++ program per run, built in ``standalone_dir``; default: a cache directory
+    per network shape, so a rerun recompiles only what changed). After a run, ``compile_s`` holds the time
+    spent generating and compiling code (standalone) and ``RunResult.wall_s`` the simulation loop alone.
     """
 
-    def __init__(self, net: Network, target: str = "cython"):
+    def __init__(self, net: Network, target: str = "cython", standalone_dir: str | os.PathLike | None = None):
         _check_supported(net, target)
         self.b2 = _import_brian2()
         self.net, self.spec, self.dt, self.target = net, net.spec, net.spec.dt, target
+        self.standalone = target == "cpp_standalone"
+        self.standalone_dir = None if standalone_dir is None else Path(standalone_dir)
+        self.compile_s = 0.0
         self._built = False
 
     # ------------------------------------------------------------------------------------ building
 
-    def _build(self, record_state: bool = False):
+    def _activate(self):
         b2 = self.b2
-        from brian2 import (BinomialFunction, NeuronGroup, PoissonGroup, SpikeGeneratorGroup, SpikeMonitor,
-                            Synapses, second)
         from brian2.devices.device import get_device, runtime_device
-        if get_device() is not runtime_device:
-            b2.set_device("runtime")
-        b2.prefs.codegen.target = self.target
+        if self.standalone:
+            d = self.standalone_dir or STANDALONE_CACHE / _structure_key(self.net, self.spec.n_steps)
+            d.mkdir(parents=True, exist_ok=True)
+            self._dir = str(d)
+            b2.set_device("cpp_standalone", directory=self._dir, build_on_run=False)
+            b2.device.reinit()  # forget objects of an earlier standalone run in this process
+            b2.device.activate(directory=self._dir, build_on_run=False)
+        else:
+            if get_device() is not runtime_device:
+                b2.set_device("runtime")
+            b2.prefs.codegen.target = self.target
+
+    def _build(self, record_state: bool = False, weight_every: dict | None = None):
+        b2 = self.b2
+        from brian2 import NeuronGroup, PoissonGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, second
+        self._activate()
         spec, dt = self.spec, self.dt
         DT = dt * second
         rec = spec.record
         self._rec_spikes = set(self.net.populations) if rec.spikes is None else set(rec.spikes)
         objs, self.groups, self.monitors, self.syn = [], {}, {}, {}
-        self.delta = {}
+        self.inputs = {}
         for name, rp in self.net.populations.items():
-            if rp.model == "lif":
-                G = self._lif_group(name, rp.params, NeuronGroup, BinomialFunction, DT, second)
+            if rp.model in EQUATIONS:
+                G = self._neuron_group(name, rp, NeuronGroup, DT, second)
             elif rp.model == "poisson":
                 G = PoissonGroup(rp.size, rates=float(rp.params["rate"]) * b2.Hz, dt=DT, name=f"nk_{name}")
             else:
@@ -173,13 +243,21 @@ class Brian2Engine:
             objs.append(M)
         self.state_monitors = []
         for r in (rec.state if record_state else []):
-            objs.append(self._state_monitor(r, DT, second))
+            objs.append(self._state_monitor(r, DT))
         for pname, rp in self.net.projections.items():
-            objs += self._projection(pname, rp, Synapses, DT, second)
+            objs += self._projection(pname, rp, DT, second)
+        # standalone cannot pause to read weights: sample them at the start of every every-th step instead
+        self.weight_monitors = {}
+        for pname, every in (weight_every or {}).items():
+            for part, (S, idx) in self.syn[pname].items():
+                if part == "plastic":
+                    M = StateMonitor(S, "w", record=True, dt=every * DT, when="start", name=f"nk_w_{pname}")
+                    self.weight_monitors[pname] = M
+                    objs.append(M)
         self.bnet = b2.Network(*objs, name="nk_network")
         self._built = True
 
-    def _state_monitor(self, r, DT, second):
+    def _state_monitor(self, r, DT):
         """A StateMonitor sampling at the start of every ``every``-th step, i.e. the state after the step before."""
         from brian2 import StateMonitor
         size = self.net.populations[r.population].size
@@ -188,70 +266,74 @@ class Brian2Engine:
         else:
             neurons = np.asarray(r.neurons, np.int64)
         G = self.groups[r.population]
+        names = [self._var(v) for v in r.vars if v != "ref"] + (["lastspike"] if "ref" in r.vars else [])
+        for v in names:
+            if v not in G.variables:
+                raise ValueError(f"record.state: population {r.population!r} has no variable {v!r} in Brian2")
         k = len(self.state_monitors)
-        M = StateMonitor(G, ["v", "isyn", "lastspike"], record=neurons, dt=r.every * DT, when="start",
-                         name=f"nk_state_{k}")
+        M = StateMonitor(G, sorted(set(names)), record=neurons, dt=r.every * DT, when="start", name=f"nk_state_{k}")
         self.state_monitors.append((r, neurons, M))
         return M
+
+    @staticmethod
+    def _var(var):
+        return "isyn" if var == "i" else var
 
     def _write_state(self, writer, n_steps):
         """Samples as the native engine writes them: after steps every-1, 2·every-1, ... (<= n_steps-1)."""
         for r, neurons, M in self.state_monitors:
             G = self.groups[r.population]
-            n_ref = int(round(self.net.populations[r.population].params.t_ref / self.dt))
+            n_ref = int(round(getattr(self.net.populations[r.population].params, "t_ref", 0.0) / self.dt))
             steps = np.rint(np.asarray(M.t_[:]) / self.dt).astype(np.int64)
-            cols = {"v": np.asarray(M.v[:]), "isyn": np.asarray(M.isyn[:]), "lastspike": np.asarray(M.lastspike_[:])}
+            names = M.record_variables
+            cols = {v: np.asarray(getattr(M, v + "_")[:], np.float64) for v in names}
             samples = [(int(t), {k: c[:, j] for k, c in cols.items()}) for j, t in enumerate(steps) if t > 0]
             if n_steps % r.every == 0:
-                samples.append((n_steps, {"v": np.asarray(G.v[:])[neurons], "isyn": np.asarray(G.isyn[:])[neurons],
-                                          "lastspike": np.asarray(G.lastspike_[:])[neurons]}))
+                samples.append((n_steps, {v: np.asarray(getattr(G, v + "_")[:], np.float64)[neurons] for v in names}))
             for t, vals in samples:
                 for var in r.vars:
-                    if var == "v":
-                        x = vals["v"]
-                    elif var == "i":
-                        x = vals["isyn"]
-                    else:  # ref: steps the membrane stays held; n_ref-1 right after a spike, counting down
+                    if var != "ref":
+                        x = vals[self._var(var)]
+                    else:  # steps the membrane stays held; n_ref-1 right after a spike, counting down
                         last = np.rint(vals["lastspike"] / self.dt)
                         x = np.maximum(n_ref - 1 - (t - 1 - last), 0) if n_ref > 1 else np.zeros(len(neurons))
                         x = np.where(np.isfinite(x), x, 0.0)
                     writer.add_state(r.population, var, t - 1, np.asarray(x, np.float64)[None, :], neurons)
 
-    def _lif_group(self, name, p, NeuronGroup, BinomialFunction, DT, second):
+    def _neuron_group(self, name, rp, NeuronGroup, DT, second):
+        """A NeuronGroup from the model's declarative equations, plus external current and Poisson drive."""
         dt = self.dt
-        delta = p.tau_syn == 0
-        self.delta[name] = delta
-        degenerate = (not delta and p.method == "exact" and math.isclose(p.tau_syn, p.tau_mem))
-        flag = "" if degenerate else " (unless refractory)"
-        if delta:
-            eqs = f"dv/dt = (v_leak - v + iext)/tau_mem : 1{flag}\nisyn : 1\n"
-        else:
-            tau_i = "tau_mem" if degenerate else "tau_syn"
-            eqs = f"dv/dt = (v_leak - v + isyn + iext)/tau_mem : 1{flag}\ndisyn/dt = -isyn/{tau_i} : 1\n"
-        eqs += "iext : 1\n"
-        currents = [(k, inp) for k, inp in enumerate(self.spec.inputs) if inp.type == "current" and inp.target == name]
+        eq = EQUATIONS[rp.model](rp.params)
+        self.inputs[name] = eq.input
+        ode = eq.ode
+        # exact LIF/ALIF with tau_syn == tau_mem: Brian2's solver of the system with "(unless refractory)"
+        # divides by zero; integrate freely and hold the membrane around the update instead (see above)
+        hold = eq.method == "exact" and "(unless refractory)" in ode and "disyn/dt = -isyn/tau_mem" in ode
+        if hold:
+            ode = ode.replace(" (unless refractory)", "") + "v_hold : 1\n"
         for k, inp in enumerate(self.spec.inputs):
             if inp.type in ("poisson", "current") and inp.target == name:
-                eqs += f"mask_{k} : 1 (constant)\n"
-        if degenerate:
-            eqs += "v_hold : 1\n"
-        n_ref = int(round(p.t_ref / dt))
-        ns = dict(tau_mem=p.tau_mem * second, tau_syn=max(p.tau_syn, 1e-300) * second, v_th=float(p.v_th),
-                  v_reset=float(p.v_reset), v_leak=float(p.v_leak))
-        reset = "v = v_reset" if p.reset == "to_value" else "v = v - (v_th - v_reset)"
-        method = "exact" if p.method == "exact" else "euler"
-        G = NeuronGroup(self.net.populations[name].size, eqs, threshold="v > v_th", reset=reset,
-                        refractory=n_ref * DT, method=method, namespace=ns, dt=DT, name=f"nk_{name}")
-        G.v = float(p.v_leak)
+                ode += f"mask_{k} : 1 (constant)\n"
+        n_ref = int(round(eq.refractory / dt))
+        if n_ref == 0:  # nothing to hold (Brian2 warns about the flag without a refractory period)
+            ode = ode.replace(" (unless refractory)", "")
+        ns = {k: (v * second if k.startswith("tau") else v) for k, v in eq.namespace.items()}
+        G = NeuronGroup(rp.size, ode, threshold=eq.threshold, reset=eq.reset,
+                        refractory=n_ref * DT if n_ref > 0 else False, method=eq.method, namespace=ns, dt=DT,
+                        name=f"nk_{name}")
+        for var, value in eq.init.items():
+            setattr(G, var, value)
+        currents = [(k, inp) for k, inp in enumerate(self.spec.inputs) if inp.type == "current" and inp.target == name]
         if currents:
-            terms, cns = [], {}
+            terms = []
             for k, inp in currents:
                 start = int(round(inp.params.get("start", 0.0) / dt))
                 stop = int(round(inp.params.get("stop", self.spec.duration) / dt))
-                cns[f"amp_{k}"] = float(inp.params["amplitude"])
+                G.namespace[f"amp_{k}"] = float(inp.params["amplitude"])
                 terms.append(f"amp_{k} * mask_{k} * int(timestep(t, dt) >= {start} and timestep(t, dt) < {stop})")
-            G.namespace.update(cns)
             G.run_regularly("iext = " + " + ".join(terms), when="before_groups", order=0, name=f"nk_{name}_iext")
+        target = "v" if eq.input == "v@threshold" else "isyn"
+        held = "int(not_refractory) * " if eq.input == "v@threshold" and n_ref > 0 else ""
         for k, inp in enumerate(self.spec.inputs):
             if inp.type not in ("poisson", "current") or inp.target != name:
                 continue
@@ -259,33 +341,49 @@ class Brian2Engine:
             mask[slice(None) if inp.neurons is None else np.asarray(inp.neurons)] = 1.0
             setattr(G, f"mask_{k}", mask)
             if inp.type == "poisson":
+                from brian2 import BinomialFunction
                 n, pr = int(inp.params.get("n_sources", 1)), float(inp.params["rate"]) * dt
                 if pr <= 0 or inp.params["weight"] == 0:
                     continue
                 G.namespace[f"drive_w_{k}"] = float(inp.params["weight"])
                 G.namespace[f"nk_binom_{k}"] = BinomialFunction(n, pr, approximate=False, name=f"nk_binom_{k}")
-                if delta:
-                    code = f"v += int(not_refractory) * mask_{k} * drive_w_{k} * nk_binom_{k}()"
-                else:
-                    code = f"isyn += mask_{k} * drive_w_{k} * nk_binom_{k}()"
-                G.run_regularly(code, when="before_thresholds" if delta else "synapses", order=0,
-                                name=f"nk_{name}_drive_{k}")
-        if degenerate:
+                G.run_regularly(f"{target} += {held}mask_{k} * drive_w_{k} * nk_binom_{k}()",
+                                when=INPUT_SLOT[eq.input], order=1, name=f"nk_{name}_drive_{k}")
+        for j, (code, when) in enumerate(eq.regular):
+            G.run_regularly(code, when=when, order=1 + j, name=f"nk_{name}_regular_{j}")
+        if hold:
             G.run_regularly("v_hold = v", when="before_groups", order=1, name=f"nk_{name}_hold0")
             G.run_regularly("v = v * int(not_refractory) + v_hold * int(not not_refractory)",
                             when="after_groups", order=0, name=f"nk_{name}_hold1")
         return G
 
-    def _projection(self, pname, rp, Synapses, DT, second):
+    def _modulator(self):
+        """The modulator as a TimedArray of per-step values (piecewise constant from each time on), or None."""
+        from brian2 import TimedArray, second
+        mods = [inp for inp in self.spec.inputs if inp.type == "modulator"]
+        if not mods:
+            return None
+        steps = np.rint(np.asarray(mods[-1].params["times"]) / self.dt).astype(np.int64)
+        values = np.asarray(mods[-1].params["values"], float)
+        k = np.searchsorted(steps, np.arange(self.spec.n_steps + 1), side="right") - 1
+        return TimedArray(np.where(k >= 0, values[np.maximum(k, 0)], 0.0), dt=self.dt * second, name="nk_modulator")
+
+    def _projection(self, pname, rp, DT, second):
+        from brian2 import Synapses
         csr = rp.csr
         pre, post = csr.pre(), csr.indices.astype(np.int64)
         w = csr.weights.astype(np.float64)
         delays = csr.delays.astype(np.int64)
-        delta = self.delta[rp.post]
-        shift = 1 if delta else 0
+        where = self.inputs[rp.post]
+        shift = 0 if where == "isyn@end" else 1  # pathways before the threshold push the previous step's spikes
         Gpre, Gpost = self.groups[rp.pre], self.groups[rp.post]
-        tx = "v_post += {w} * int(not_refractory_post)" if delta else "isyn_post += {w}"
-        when = "before_thresholds" if delta else "synapses"
+        post_refractory = (where == "v@threshold"
+                           and int(round(self.net.populations[rp.post].params.t_ref / self.dt)) > 0)
+        if where == "v@threshold":
+            tx = "v_post += {w}" + (" * int(not_refractory_post)" if post_refractory else "")
+        else:
+            tx = "isyn_post += {w}"
+        when = INPUT_SLOT[where]
         plastic = np.zeros(csr.n_syn, bool)
         if rp.rule is not None:
             plastic = np.ones(csr.n_syn, bool) if rp.plastic is None else np.asarray(rp.plastic, bool)
@@ -302,10 +400,18 @@ class Brian2Engine:
             self.syn[pname]["static"] = (S, np.flatnonzero(st))
             out.append(S)
         if plastic.any():
-            model, dep, pot, ns = _stdp_code(rp.rule)
+            rule = rp.rule
+            if rule.per_step:
+                modulator = self._modulator() if rule.name == "reward_stdp" else None
+                model, on_pre, on_post, decay, update, ns = _per_step_code(rule, modulator is not None)
+                if modulator is not None:
+                    ns["nk_modulator"] = modulator
+            else:
+                model, on_pre, on_post, ns = _stdp_code(rule)
             ns = {k: (v * second if k.startswith("tau") else v) for k, v in ns.items()}
-            P = Synapses(Gpre, Gpost, model, on_pre={"pre": tx.format(w="wtx"), "stdp_pre": dep},
-                         on_post={"post": pot}, delay={"stdp_pre": 0 * second}, namespace=ns, dt=DT,
+            ns["second"] = second
+            P = Synapses(Gpre, Gpost, model, on_pre={"pre": tx.format(w="wtx"), "stdp_pre": on_pre},
+                         on_post={"post": on_post}, delay={"stdp_pre": 0 * second}, namespace=ns, dt=DT,
                          name=f"nk_{pname}_plastic")
             P.connect(i=pre[plastic], j=post[plastic])
             P.w = w[plastic]
@@ -315,34 +421,62 @@ class Brian2Engine:
             P.pre.order = -2
             P.stdp_pre.order = -1
             P.post.order = 1
+            if rule.per_step:
+                P.run_regularly(decay, when="before_synapses", name=f"nk_{pname}_decay")
+                if update is not None:
+                    P.run_regularly(update, when="after_synapses", name=f"nk_{pname}_update")
             self.syn[pname]["plastic"] = (P, np.flatnonzero(plastic))
             out.append(P)
+        if not self.standalone:  # standalone: checked after the run, when the indices exist
+            self._check_order(pname)
+        return out
+
+    def _check_order(self, pname):
+        csr = self.net.projections[pname].csr
+        pre, post = csr.pre(), csr.indices.astype(np.int64)
         for S, idx in self.syn[pname].values():
             if not (np.array_equal(np.asarray(S.i[:]), pre[idx]) and np.array_equal(np.asarray(S.j[:]), post[idx])):
                 raise RuntimeError(f"Brian2 reordered the synapses of projection {pname!r}")
-        return out
 
     # ------------------------------------------------------------------------------------ running
 
-    def _snapshot(self, pname):
+    def _snapshot(self, pname, plastic_w=None):
+        """(indptr, indices, w (1, S)): the CSR with Brian2's current weights (``plastic_w``: for the plastic part)."""
         csr = self.net.projections[pname].csr
         w = csr.weights.astype(np.float64).copy()
-        for S, idx in self.syn[pname].values():
-            w[idx] = np.asarray(S.w[:], np.float64)
+        for part, (S, idx) in self.syn[pname].items():
+            if part == "plastic":
+                w[idx] = np.asarray(S.w[:], np.float64) if plastic_w is None else plastic_w
         return csr.indptr.copy(), csr.indices.astype(np.int32), w[None, :]
+
+    def _initial(self, pname):
+        csr = self.net.projections[pname].csr
+        return csr.indptr.copy(), csr.indices.astype(np.int32), csr.weights.astype(np.float64)[None, :]
 
     def run(self, keep_spikes: bool = False, writer=None, progress: bool = False) -> RunResult:
         """Simulate the spec's duration once (a fresh Brian2 network per call)."""
         b2 = self.b2
+        rec_w = {r.projection: r.every for r in self.spec.record.weights} if writer is not None else {}
+        initial = {p: self._initial(p) for p in self.net.projections}
+        try:
+            self._build(record_state=writer is not None, weight_every=rec_w if self.standalone else None)
+            if self.standalone:
+                wall = self._run_standalone(progress)
+            else:
+                wall = self._run_runtime(progress, rec_w, writer, initial)
+            return self._collect(writer, keep_spikes, rec_w, initial, wall)
+        finally:
+            if self.standalone:  # leave Brian2 as found: runtime device, no standalone objects pending
+                b2.device.reinit()
+                b2.set_device("runtime")
+
+    def _run_runtime(self, progress, rec_w, writer, initial):
         from brian2 import second
-        spec, dt, n_steps = self.spec, self.dt, self.spec.n_steps
-        self._build(record_state=writer is not None)
-        rec_w = {r.projection: r.every for r in spec.record.weights} if writer is not None else {}
-        initial = {p: self._snapshot(p) for p in self.net.projections}
+        n_steps, dt = self.spec.n_steps, self.dt
         for name in rec_w:
             writer.add_weights(name, 0, *initial[name])
         stops = sorted({n_steps} | {s for e in rec_w.values() for s in range(e, n_steps, e)})
-        b2.seed(subseed(spec.seed, "brian2") % (2**32))
+        self.b2.seed(subseed(self.spec.seed, "brian2") % (2**32))
         t0 = time.perf_counter()
         done = 0
         for stop in stops:
@@ -351,7 +485,39 @@ class Brian2Engine:
             for name, every in rec_w.items():
                 if stop % every == 0 or stop == n_steps:
                     writer.add_weights(name, stop, *self._snapshot(name))
-        wall = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    def _run_standalone(self, progress):
+        from brian2 import second
+        b2 = self.b2
+        b2.seed(subseed(self.spec.seed, "brian2") % (2**32))
+        self.bnet.run(self.spec.n_steps * self.dt * second, report="text" if progress else None)
+        t0 = time.perf_counter()
+        b2.device.build(directory=self._dir, compile=True, run=True, with_output=progress)
+        total = time.perf_counter() - t0
+        loop = float(getattr(b2.device, "_last_run_time", None) or total)
+        self.compile_s = max(total - loop, 0.0)
+        for pname in self.syn:
+            self._check_order(pname)
+        return loop
+
+    def _collect(self, writer, keep_spikes, rec_w, initial, wall):
+        dt, n_steps = self.dt, self.spec.n_steps
+        if self.standalone and writer is not None:  # weight snapshots from the monitors, then the final weights
+            for name, every in rec_w.items():
+                writer.add_weights(name, 0, *initial[name])
+                M = self.weight_monitors.get(name)
+                if M is not None:
+                    steps = np.rint(np.asarray(M.t_[:]) / dt).astype(np.int64)
+                    ws = np.asarray(M.w[:], np.float64)  # (plastic synapses, samples)
+                    for j, s in enumerate(steps):
+                        if 0 < s < n_steps:
+                            writer.add_weights(name, int(s), *self._snapshot(name, ws[:, j]))
+                        # a projection without plastic synapses never changes: its snapshots are the initial
+                else:
+                    for s in range(every, n_steps, every):
+                        writer.add_weights(name, s, *initial[name])
+                writer.add_weights(name, n_steps, *self._snapshot(name))
         counts, kept = {}, {}
         for name, M in self.monitors.items():
             counts[name] = np.asarray(M.count[:], np.int64)[None, :]
@@ -404,4 +570,4 @@ class Brian2Engine:
                               "(the native engine sends the weight of the emission step)", RuntimeWarning)
 
 
-__all__ = ["Brian2Engine", "TARGETS"]
+__all__ = ["Brian2Engine", "EQUATIONS", "TARGETS"]

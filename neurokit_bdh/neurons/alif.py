@@ -68,6 +68,18 @@ def step(x, state: ALIFState, coef: ALIFCoef, i_ext=None, surrogate: str | None 
     return z, ALIFState(v, i, ref, b + coef.beta * z)
 
 
+def equations(p: ALIFParams) -> lif.Equations:
+    """The LIF equations plus the adaptation: ``db/dt = -b/tau_adapt``, threshold ``v > v_th + b``, ``b += beta``.
+
+    ``b`` decays in the state update, before the threshold test, and jumps after it, as in ``step``.
+    """
+    e = lif.equations(p)
+    return e._replace(ode=e.ode + "db/dt = -b/tau_adapt : 1\n", threshold="v > v_th + b",
+                      reset=e.reset + "\nb += beta",
+                      namespace={**e.namespace, "tau_adapt": p.tau_adapt, "beta": float(p.beta)},
+                      init={**e.init, "b": 0.0})
+
+
 ALIF = NeuronModel(name="alif", params=ALIFParams, state=ALIFState, discretise=discretise,
                    init_state=init_state, step=step,
                    shortest_tau=lambda p: min(lif.shortest_tau(p), p.tau_adapt))

@@ -102,6 +102,28 @@ def step(x, state: IzhikevichState, coef: IzhikevichCoef, i_ext=None, surrogate:
     return z, IzhikevichState(v_new, u_new, i_new)
 
 
+def equations(p: IzhikevichParams):
+    """The model as Brian2 equations, integrated with Brian2's forward ``euler`` as ``step`` does.
+
+    The model's millisecond time unit is the constant ``tau_ms = 1e-3`` s. ``isyn`` decays outside the
+    ODE (a per-step multiplication by e^{-dt/τ_syn} after the update, as ``step`` does, rather than Euler's
+    1 − dt/τ_syn); with ``tau_syn = 0`` it is a one-step pulse: the input lands before the update and is
+    cleared after it.
+    """
+    from .lif import Equations
+
+    ode = ("dv/dt = (0.04*v**2 + 5*v + 140 - u + isyn + iext)/tau_ms : 1\n"
+           "du/dt = a*(b*v - u)/tau_ms : 1\nisyn : 1\niext : 1\n")
+    pulse = p.tau_syn == 0
+    ns = dict(tau_ms=1e-3, a=float(p.a), b=float(p.b), c=float(p.c), d=float(p.d), v_peak=float(p.v_peak))
+    if not pulse:
+        ns["tau_syn"] = p.tau_syn
+    return Equations(ode=ode, threshold="v > v_peak", reset="v = c\nu += d", refractory=0.0, method="euler",
+                     namespace=ns, init={"v": float(p.v_init), "u": float(p.b * p.v_init)},
+                     input="isyn@update" if pulse else "isyn@end",
+                     regular=(("isyn = 0" if pulse else "isyn = isyn*exp(-dt/tau_syn)", "after_groups"),))
+
+
 IZHIKEVICH = NeuronModel(name="izhikevich", params=IzhikevichParams, state=IzhikevichState,
                          discretise=discretise, init_state=init_state, step=step,
                          shortest_tau=lambda p: p.tau_syn if p.tau_syn > 0 else float("inf"))

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import torch
 
-from .base import NeuronModel, check, check_choice, check_finite, check_positive, decay
+from .base import NeuronModel, blend, check, check_choice, check_finite, check_positive, decay
 from .surrogate import spike
 
 RESET_MODES = ("to_value", "subtract")
@@ -115,7 +115,7 @@ def init_state(p: LIFParams, shape, device=None, dtype=torch.float32) -> LIFStat
                     ref=torch.zeros(shape, device=device, dtype=dtype))
 
 
-# Masks are float 0/1 tensors combined with arithmetic and torch.lerp (exact for weights 0 and 1):
+# Masks are float 0/1 tensors combined with arithmetic and base.blend (lerp, exact for weights 0 and 1):
 # on CPUs, comparisons and torch.where are several times slower than float arithmetic.
 
 def integrate(x, v, i, ref, c: LIFCoef, i_ext=None):
@@ -136,7 +136,7 @@ def integrate(x, v, i, ref, c: LIFCoef, i_ext=None):
         i_new = torch.add(x, i, alpha=c.a_i)
     if c.n_ref > 1:
         held = ref.clamp(max=1.0)  # ref counts whole steps, so this is 0 or 1
-        return torch.lerp(v_new, v, held), i_new, held
+        return blend(v_new, v, held), i_new, held
     return v_new, i_new, None
 
 
@@ -149,9 +149,9 @@ def fire_and_reset(v, held, ref, threshold, c: LIFCoef, surrogate=None):
     if c.subtract:
         v = v - zr * (c.v_th - c.v_reset)
     else:
-        v = torch.lerp(v, v.new_tensor(c.v_reset), zr)
+        v = blend(v, v.new_tensor(c.v_reset), zr)
     if c.n_ref > 1:
-        ref = torch.lerp((ref - 1.0).clamp_(min=0.0), ref.new_tensor(float(c.n_ref - 1)), z.detach())
+        ref = blend((ref - 1.0).clamp_(min=0.0), ref.new_tensor(float(c.n_ref - 1)), z.detach())
     return z, v, ref
 
 
@@ -160,6 +160,51 @@ def step(x, state: LIFState, coef: LIFCoef, i_ext=None, surrogate: str | None = 
     v, i, held = integrate(x, state.v, state.i, state.ref, coef, i_ext)
     z, v, ref = fire_and_reset(v, held, state.ref, coef.v_th, coef, surrogate)
     return z, LIFState(v, i, ref)
+
+
+class Equations(NamedTuple):
+    """A neuron model's continuous-time definition as Brian2 code strings: the declarative twin of ``step``.
+
+    Brian2 renders it as it stands (:mod:`neurokit_bdh.engine.brian2_engine`); a test integrates it for one
+    neuron and compares with ``step``. Variables are dimensionless, time in seconds; ``isyn`` is our ``i``
+    (Brian2 reserves ``i`` for the neuron index), ``iext`` the external current held over a step.
+    """
+
+    ode: str               # Brian2 equations, one per line
+    threshold: str         # spike condition
+    reset: str             # code run at a spike
+    refractory: float      # seconds the membrane is held after a spike (0: none)
+    method: str            # Brian2 integrator that reproduces our discretisation
+    namespace: dict        # constant name -> float; names starting with "tau" are durations in seconds
+    init: dict             # state variable -> initial value
+    input: str             # where a synaptic spike of step t lands: "isyn@end" (isyn at the end of step t),
+                           # "v@threshold" (v before step t's threshold test, not while held) or
+                           # "isyn@update" (isyn before step t's update: a one-step current pulse)
+    regular: tuple = ()    # (code, slot) operations every step besides the ODE, e.g. a decay outside it
+
+
+def equations(p: LIFParams) -> Equations:
+    """The LIF model of this module as Brian2 equations (``method`` exact -> Brian2 ``exact``, euler -> ``euler``).
+
+    >>> e = equations(LIFParams(tau_syn=0.0, reset="subtract"))
+    >>> print(e.ode.splitlines()[0]); print(e.reset, "|", e.input)
+    dv/dt = (v_leak - v + iext)/tau_mem : 1 (unless refractory)
+    v = v - (v_th - v_reset) | v@threshold
+    """
+    delta = p.tau_syn == 0
+    # tau_syn == tau_mem: the same equation written with tau_mem, so the solver finds the t·e^{-t/τ} solution
+    tau_i = "tau_mem" if p.method == "exact" and not delta and math.isclose(p.tau_syn, p.tau_mem) else "tau_syn"
+    if delta:
+        ode = "dv/dt = (v_leak - v + iext)/tau_mem : 1 (unless refractory)\nisyn : 1\n"
+    else:
+        ode = f"dv/dt = (v_leak - v + isyn + iext)/tau_mem : 1 (unless refractory)\ndisyn/dt = -isyn/{tau_i} : 1\n"
+    ns = dict(tau_mem=p.tau_mem, v_th=float(p.v_th), v_reset=float(p.v_reset), v_leak=float(p.v_leak))
+    if not delta:
+        ns["tau_syn"] = p.tau_syn
+    return Equations(ode=ode + "iext : 1\n", threshold="v > v_th",
+                     reset="v = v_reset" if p.reset == "to_value" else "v = v - (v_th - v_reset)",
+                     refractory=p.t_ref, method=p.method, namespace=ns, init={"v": float(p.v_leak)},
+                     input="v@threshold" if delta else "isyn@end")
 
 
 def shortest_tau(p: LIFParams) -> float:
