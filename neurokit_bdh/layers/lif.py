@@ -2,7 +2,10 @@
 
 ``LIF`` takes an input current ``x`` of shape (T, B, N) (what arrives at the synapses each step) and
 returns spikes (T, B, N) and the final ``LIFState``; with a surrogate name the spikes carry a
-surrogate gradient, so the layer trains by backpropagation through time. ``LI`` is the leaky
+surrogate gradient, so the layer trains by backpropagation through time. On CUDA float32 tensors
+``LIF`` runs the fused Triton kernels of ``neurokit_bdh.kernels.lif`` (all T steps in one kernel,
+state in registers, backward by recomputation; bitwise the same spikes and states); elsewhere, and
+for what the kernels do not cover, it runs the plain loop below. ``LI`` is the leaky
 integrator readout: the same sub-threshold update (``lif.integrate``) without the spike test, and
 returns the membrane trace (T, B, N). Neither re-derives any math: both call ``neurons.lif``.
 
@@ -28,6 +31,9 @@ def _check_time_major(x: torch.Tensor) -> None:
         raise ValueError(f"x: expected a time-major tensor (T, B, N), got shape {tuple(x.shape)}")
 
 
+KERNELS = ("auto", "torch", "triton")
+
+
 def _check_surrogate(surrogate):
     if surrogate is not None and surrogate not in SURROGATES:
         raise ValueError(f"surrogate: unknown name {surrogate!r}; expected one of {sorted(SURROGATES)} or None")
@@ -40,15 +46,47 @@ class LIF(nn.Module):
     ``params``: a ``LIFParams``; ``dt``: the step in seconds (explicit); ``surrogate``: the name of the
     surrogate derivative (``neurons.surrogate.SURROGATES``), or None for a non-differentiable step.
     The coefficients come from ``lif.discretise`` once, at construction.
+
+    ``kernel``: ``"auto"`` (default) uses the fused Triton kernels when the input is a float32 CUDA
+    tensor, Triton is installed and the neuron is supported, and the plain torch loop otherwise;
+    ``"torch"`` always uses the loop; ``"triton"`` always uses the kernels (on CPU tensors through
+    Triton's interpreter, slow: for tests) and raises ValueError where they cannot run. The kernels
+    do not cover, so ``"auto"`` falls back to torch for: refractoriness (``t_ref`` of more than one
+    step), ``record_v=True``, dtypes other than float32, and a missing Triton.
     """
 
-    def __init__(self, params: LIFParams = LIFParams(), dt: float = 1e-3, surrogate: str | None = "atan"):
+    def __init__(self, params: LIFParams = LIFParams(), dt: float = 1e-3, surrogate: str | None = "atan",
+                 kernel: str = "auto"):
         super().__init__()
         if not isinstance(params, LIFParams):
             raise TypeError(f"params: expected a LIFParams, got {type(params).__name__}")
-        self.params, self.dt = params, dt
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel: expected one of {KERNELS}, got {kernel!r}")
+        self.params, self.dt, self.kernel = params, dt, kernel
         self.coef = lif.discretise(params, dt)
         self.surrogate = _check_surrogate(surrogate)
+
+    def _triton_reason(self, x: torch.Tensor, state: LIFState, record_v: bool) -> str | None:
+        """Why the fused kernels cannot run this call (None: they can)."""
+        from neurokit_bdh.kernels import lif as klif
+
+        if not klif.available():
+            return "triton is not installed (pip install 'neurokit-bdh[dev]')"
+        if record_v:
+            return "record_v=True (the kernels do not write the membrane trace)"
+        if x.dtype != torch.float32 or any(s.dtype != torch.float32 for s in state[:2]):
+            return f"dtype {x.dtype} (the kernels compute in float32)"
+        if self.kernel == "auto" and not x.is_cuda:
+            return "a CPU tensor"
+        return klif.unsupported(self.coef)
+
+    def _use_triton(self, x, state, record_v) -> bool:
+        if self.kernel == "torch" or (self.kernel == "auto" and not x.is_cuda):
+            return False
+        why = self._triton_reason(x, state, record_v)
+        if why is not None and self.kernel == "triton":
+            raise ValueError(f"kernel: 'triton' cannot run this call: {why}")
+        return why is None
 
     def init_state(self, shape, device=None, dtype=torch.float32) -> LIFState:
         return lif.init_state(self.params, shape, device=device, dtype=dtype)
@@ -59,6 +97,11 @@ class LIF(nn.Module):
         _check_time_major(x)
         if state is None:
             state = self.init_state(x.shape[1:], device=x.device, dtype=x.dtype)
+        if self._use_triton(x, state, record_v):
+            from neurokit_bdh.kernels.lif import lif_multistep
+
+            z, v, i = lif_multistep(x, state.v, state.i, self.coef, self.surrogate)
+            return z, LIFState(v, i, state.ref)  # no refractoriness: ref is untouched
         zs, vs = [], []
         for t in range(x.shape[0]):
             z, state = lif.step(x[t], state, self.coef, surrogate=self.surrogate)
@@ -68,8 +111,20 @@ class LIF(nn.Module):
         z = torch.stack(zs)  # (T, B, N)
         return (z, torch.stack(vs), state) if record_v else (z, state)
 
+    def step(self, x: torch.Tensor, state: LIFState | None = None):
+        """One step: input (B, N) -> ``(spikes, state)``, the fused single-step kernel where ``forward``
+        would use the kernels (for recurrent layers that must step one at a time)."""
+        if state is None:
+            state = self.init_state(x.shape, device=x.device, dtype=x.dtype)
+        if self._use_triton(x, state, False):
+            from neurokit_bdh.kernels.lif import lif_step
+
+            z, v, i = lif_step(x, state.v, state.i, self.coef, self.surrogate)
+            return z, LIFState(v, i, state.ref)
+        return lif.step(x, state, self.coef, surrogate=self.surrogate)
+
     def extra_repr(self) -> str:
-        return f"params={self.params}, dt={self.dt:g}, surrogate={self.surrogate!r}"
+        return f"params={self.params}, dt={self.dt:g}, surrogate={self.surrogate!r}, kernel={self.kernel!r}"
 
 
 class LI(nn.Module):
