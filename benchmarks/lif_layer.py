@@ -124,10 +124,11 @@ def implementations():
 
         node = neuron.LIFNode(tau=1 / (1 - BETA), decay_input=False, v_reset=0.0, detach_reset=True,
                               surrogate_function=surrogate.ATan(), step_mode="m")
-        for backend in ("triton", "cupy", "torch"):
-            if backend in node.supported_backends:
+        backend = "auto"  # spikingjelly >= 2 picks its kernel per call (functional.lif_multi_step)
+        for name in ("triton", "cupy", "torch") if hasattr(node, "supported_backends") else ():  # 0.0.0.0.x
+            if name in node.supported_backends:
                 try:
-                    node.backend = backend
+                    node.backend = backend = name
                     break
                 except Exception:  # a backend listed but not importable (e.g. cupy missing)
                     continue
@@ -136,7 +137,7 @@ def implementations():
         def run(x):
             node.reset()
             return node(x)
-        run.backend = node.backend
+        run.backend = backend
         return run
 
     impls["snntorch Leaky"] = snntorch_leaky

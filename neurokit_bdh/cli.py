@@ -10,7 +10,7 @@ from pathlib import Path
 REPO_TOPOLOGIES = Path(__file__).resolve().parent.parent / "topologies"
 DEMO_SPEC = "ba_stdp.toml"
 # Modules that add subcommands: each defines register(subparsers) and imports heavy packages lazily.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (".analysis.cli", ".export.cli", ".io.nir_cli")
 
 
 def find_spec(name: str) -> Path:
@@ -23,8 +23,13 @@ def find_spec(name: str) -> Path:
 def cmd_simulate(a) -> int:
     from .simulate import simulate
 
-    r = simulate(find_spec(a.spec), a.output, duration=a.duration, seed=a.seed, device=a.device,
-                 progress=not a.quiet, overwrite=a.overwrite, compile=a.compile)
+    try:
+        r = simulate(find_spec(a.spec), a.output, duration=a.duration, seed=a.seed, device=a.device,
+                     progress=not a.quiet, overwrite=a.overwrite, compile=a.compile, engine=a.engine,
+                     brian2_target=a.brian2_target)
+    except NotImplementedError as e:  # a feature the chosen engine cannot express: say which, no traceback
+        print(f"neurokit simulate: {e}", file=sys.stderr)
+        return 2
     for pop, c in r.spike_counts.items():
         print(f"{pop}: {int(c.sum()):,} spikes, mean rate {r.rate(pop):.2f} Hz")
     print(f"simulated {r.n_steps * r.dt:g} s in {r.wall_s:.1f} s wall -> {a.output}")
@@ -125,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="fuse neuron updates with torch.compile (default: for long runs)")
+    s.add_argument("--engine", default="native", choices=("native", "brian2"),
+                   help="simulator: our torch engine, or the network rendered to Brian2")
+    s.add_argument("--brian2-target", default="cython", choices=("cython", "cpp_standalone", "numpy"),
+                   help="Brian2 code generation target (with --engine brian2)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=cmd_simulate)
     i = sub.add_parser("info", help="summarise a run file")
