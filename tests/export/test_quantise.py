@@ -4,6 +4,7 @@ import math
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,3 +229,24 @@ def test_lava_run_without_lava_says_what_to_install(tmp_path):
     assert r.returncode == 2
     assert "lava-nc 0.10.0" in r.stderr and "Python 3.10" in r.stderr and "pip install 'neurokit-bdh[lava]'" in r.stderr
     assert not (tmp_path / "r.h5").exists()
+
+
+def test_shipped_loihi_spec_exports_and_learns_on_the_emulator(tmp_path):
+    """topologies/loihi_ba_stdp.toml is exportable as shipped: 1,000 neurons on one core, the plastic E->E
+    part split from its static rest, and the emulated run is active and changes the plastic weights."""
+    from neurokit_bdh.io.runfile import open_run
+
+    spec = Path(__file__).resolve().parents[2] / "topologies" / "loihi_ba_stdp.toml"
+    out, run = tmp_path / "exp", tmp_path / "run.h5"
+    assert main(["export", "loihi", str(spec), "-o", str(out)]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert {"drive", "rec", "rec_static"} <= set(rep["projections"])
+    assert json.loads((out / "resources.json").read_text())["cores"] == 1
+    q = load_qnet(out)
+    res = Emulator(q).run(200)
+    assert 5 < res.spikes["net"].sum() / (1000 * 0.2) < 100  # Hz: active, not saturated
+    changed = np.mean(res.weights["rec"] != q.projections["rec"].w_int)
+    assert 0.01 < changed  # STDP moved a share of the plastic weights
+    assert main(["lava-run", str(out), "--steps", "200", "-o", str(run), "--engine", "emulator"]) == 0
+    with open_run(run) as r:
+        assert r.spike_counts("net").sum() == res.spikes["net"].sum()
