@@ -105,7 +105,7 @@ def cmd_train_snn(a) -> int:
         n_in, n_out, encoding, n_steps = 50, 4, "none", a.steps
     cfg = SNNConfig(n_in=n_in, n_out=n_out, hidden=tuple(a.hidden), n_steps=n_steps, encoding=encoding,
                     recurrent=a.recurrent or a.topology is not None, topology=a.topology, seed=a.seed,
-                    surrogate=a.surrogate, readout=a.readout)
+                    surrogate=a.surrogate, readout=a.readout, reset=a.reset)
     tcfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, device=a.device,
                        num_threads=a.threads)
     out = Path(a.output)
@@ -158,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--batch-size", type=int, default=64)
     ts.add_argument("--lr", type=float, default=2e-3)
     ts.add_argument("--surrogate", default="atan")
+    ts.add_argument("--reset", default="subtract", choices=("subtract", "to_value"),
+                    help="LIF reset after a spike; to_value (to 0) is what Loihi's LIF and NIR's LIF do")
     ts.add_argument("--readout", default="max_membrane", choices=("max_membrane", "mean_membrane", "count"))
     ts.add_argument("--recurrent", action="store_true", help="recurrent (dense) hidden LIF layers")
     ts.add_argument("--topology", help="sparse recurrent mask from this generator (e.g. barabasi_albert)")

@@ -137,3 +137,22 @@ def test_sigkilled_simulation_leaves_a_readable_file(tmp_path):
         _, neuron, step = run.spikes("net")
         assert len(step) > 0 and step.max() < run.n_steps
         assert run.weight_steps("rec")[0] == 0
+
+
+def test_train_with_reset_to_zero_then_export_to_nir_and_loihi(tmp_path):
+    """`train snn --reset to_value` gives a model both exporters accept; the default (subtract) is refused by
+    both with a one-line error naming the reset."""
+    for reset in ("to_value", "subtract"):
+        out = tmp_path / reset
+        r = neurokit("train", "snn", "--epochs", "1", "--hidden", "32", "--steps", "8", "--reset", reset, "-q",
+                     "-o", out)
+        assert r.returncode == 0, r.stderr
+        ckpt = out / "snn_digits.pt"
+        nir_run = neurokit("nir", "export", ckpt, "-o", out / "m.nir")
+        loihi_run = neurokit("export", "loihi", ckpt, "-o", out / "loihi")
+        if reset == "to_value":
+            assert nir_run.returncode == 0 and loihi_run.returncode == 0, nir_run.stderr + loihi_run.stderr
+            assert (out / "m.nir").is_file() and (out / "loihi" / "network.net").is_file()
+        else:
+            for run in (nir_run, loihi_run):
+                assert run.returncode == 2 and "subtract" in run.stderr and len(run.stderr.splitlines()) == 1
