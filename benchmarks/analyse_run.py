@@ -12,7 +12,6 @@ measured by tracemalloc). Targets (2-core development machine): < 60 s and < 2 G
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import sys

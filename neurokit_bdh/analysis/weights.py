@@ -1,14 +1,13 @@
 """Weight-snapshot statistics: histograms over time, mean/total weight, potentiation/depression,
 Sarle's bimodality coefficient, synapse trajectories, strong-synapse degree/strength distributions
-with power-law fits next to an Erdős–Rényi baseline, and heavy-tail likelihood-ratio (Vuong) tests.
+with power-law fits next to an Erdős–Rényi baseline (heavy-tail fits and tests: :mod:`.heavy_tail`).
 
 A snapshot is CSR as in the run file (docs/formats.md): ``indptr`` (n_pre + 1,), ``indices``
 (post index per synapse) and ``weights`` (n_syn,) or (n_trials, n_syn). The ``run_*`` wrappers read
 one snapshot at a time from a :class:`~neurokit_bdh.io.runfile.RunFile`; per-trial snapshots are
 reduced to ``trial`` (default 0).
 
-Depends on numpy and scipy. The degree fits call :func:`neurokit_bdh.graph.topology.powerlaw_fit`,
-imported lazily (that module imports networkx).
+Depends on numpy and scipy.
 
 >>> round(bimodality_coefficient([0] * 10 + [1] * 10), 3)       # two equal point masses, n = 20
 0.767
@@ -16,25 +15,20 @@ imported lazily (that module imports networkx).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import stats
+
+from .heavy_tail import fit_power_law
 
 __all__ = [
     "BC_UNIFORM", "csr_pairs", "weight_histograms", "weight_summary", "potentiation_fraction",
     "bimodality_coefficient", "synapse_trajectories", "strong_degrees", "degree_analysis", "er_degrees",
-    "LRTest", "HeavyTail", "heavy_tail_compare", "loglikelihood_ratio",
     "run_snapshot", "run_weight_histograms", "run_weight_summary", "run_potentiation_fraction",
     "run_synapse_trajectories", "run_degree_analysis",
 ]
 
 BC_UNIFORM = 5.0 / 9.0          # bimodality coefficient of a uniform distribution; larger suggests bimodality
-
-
-def _powerlaw_fit():
-    from neurokit_bdh.graph.topology import powerlaw_fit      # lazy: topology imports networkx
-    return powerlaw_fit
 
 
 def _w1(weights, trial):
@@ -178,7 +172,7 @@ def er_degrees(n_pre, n_post, n_edges, seed=0) -> tuple[np.ndarray, np.ndarray]:
 
 def _fit(deg, min_tail):
     try:
-        return _powerlaw_fit()(deg, discrete=True, min_tail=min_tail)
+        return fit_power_law(deg, discrete=True, min_tail=min_tail)
     except ValueError:
         return None
 
@@ -193,94 +187,6 @@ def degree_analysis(indptr, indices, weights, n_post, threshold, seed=0, min_tai
              er_in_degree=er_in, er_out_degree=er_out,
              er_fit_in=_fit(er_in, min_tail), er_fit_out=_fit(er_out, min_tail))
     return d
-
-
-# ----------------------------------------------------------------------------- heavy tails
-
-class LRTest(NamedTuple):
-    """Log-likelihood ratio test: R = sum(l1 - l2) (> 0 favours the first), R_norm = R / (sqrt(n) sd),
-    p = erfc(|R_norm| / sqrt(2)) (Vuong, non-nested; Clauset et al. 2009 eq. 5.4 / powerlaw package)."""
-    R: float
-    R_norm: float
-    p: float
-
-
-def loglikelihood_ratio(l1, l2) -> LRTest:
-    """Vuong test of pointwise log-likelihoods ``l1`` vs ``l2`` (sd with ddof=0, as the powerlaw package)."""
-    d = np.asarray(l1, np.float64) - np.asarray(l2, np.float64)
-    n = d.size
-    R = float(d.sum())
-    sd = float(d.std())
-    if n == 0 or sd == 0:
-        return LRTest(R, math.nan, math.nan)
-    rn = R / (math.sqrt(n) * sd)
-    return LRTest(R, rn, float(special.erfc(abs(rn) / math.sqrt(2))))
-
-
-class HeavyTail(NamedTuple):
-    """Continuous fits above ``xmin`` and Vuong tests (power law vs lognormal, vs exponential)."""
-    xmin: float
-    n_tail: int
-    alpha: float                  # power law p(x) = (alpha-1)/xmin (x/xmin)**-alpha
-    mu: float                     # lognormal truncated at xmin
-    sigma: float
-    lam: float                    # exponential lam exp(-lam (x - xmin))
-    pl_vs_lognormal: LRTest
-    pl_vs_exponential: LRTest
-
-
-def _ll_powerlaw(x, xmin, alpha):
-    return math.log((alpha - 1.0) / xmin) - alpha * np.log(x / xmin)
-
-
-def _ll_lognormal(x, xmin, mu, sigma):
-    lx = np.log(x)
-    return (-lx - math.log(sigma) - 0.5 * math.log(2 * math.pi) - (lx - mu) ** 2 / (2 * sigma ** 2)
-            - special.log_ndtr(-(math.log(xmin) - mu) / sigma))
-
-
-def _fit_lognormal(x, xmin):
-    lx = np.log(x)
-    m0, s0 = float(lx.mean()), max(float(lx.std()), 1e-3)
-
-    def nll(p):
-        v = -_ll_lognormal(x, xmin, p[0], math.exp(p[1])).sum()
-        return v if np.isfinite(v) else 1e300
-
-    best = None
-    for start in ([m0, math.log(s0)], [math.log(xmin), math.log(s0) + 0.5], [m0 - 2 * s0, math.log(2 * s0)]):
-        r = optimize.minimize(nll, start, method="Nelder-Mead",
-                              options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
-        if best is None or r.fun < best.fun:
-            best = r
-    return float(best.x[0]), float(math.exp(best.x[1]))
-
-
-def heavy_tail_compare(x, xmin=None, min_tail=50) -> HeavyTail:
-    """Compare power law with lognormal and exponential on continuous data ``x`` above ``xmin``.
-
-    ``xmin`` None: chosen by minimum KS distance of the continuous power-law fit
-    (:func:`~neurokit_bdh.graph.topology.powerlaw_fit`, ``discrete=False``). On the tail x >= xmin:
-    power-law alpha by closed-form MLE, lognormal (mu, sigma) by numerical MLE of the density truncated
-    at xmin, exponential lam = 1 / (mean(x) - xmin); then :func:`loglikelihood_ratio` of power law
-    against each (R > 0 favours the power law; p < 0.1 or 0.05 makes the sign meaningful).
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    x = x[np.isfinite(x) & (x > 0)]
-    if xmin is None:
-        xmin = _powerlaw_fit()(x, discrete=False, min_tail=min_tail).xmin
-    xmin = float(xmin)
-    t = x[x >= xmin]
-    n = t.size
-    if n < 2 or np.all(t == xmin):
-        raise ValueError(f"heavy_tail_compare: need at least 2 distinct values >= xmin = {xmin}, got {n}")
-    alpha = 1.0 + n / float(np.log(t / xmin).sum())
-    mu, sigma = _fit_lognormal(t, xmin)
-    lam = 1.0 / float(t.mean() - xmin)
-    lp = _ll_powerlaw(t, xmin, alpha)
-    ll = _ll_lognormal(t, xmin, mu, sigma)
-    le = math.log(lam) - lam * (t - xmin)
-    return HeavyTail(xmin, n, alpha, mu, sigma, lam, loglikelihood_ratio(lp, ll), loglikelihood_ratio(lp, le))
 
 
 # ----------------------------------------------------------------------------- RunFile wrappers

@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +31,7 @@ __all__ = [
     "barabasi_albert", "holme_kim", "directed_scale_free", "configuration_model", "watts_strogatz",
     "erdos_renyi", "TOPOLOGIES", "all_to_all", "one_to_one", "random_bipartite",
     "ei_split", "apply_dale", "check_dale", "init_weights", "init_delays",
-    "to_networkx", "from_networkx", "degree_stats", "powerlaw_fit", "PowerLawFit",
+    "to_networkx", "from_networkx", "degree_stats", "powerlaw_fit",
 ]
 
 
@@ -660,102 +659,19 @@ def from_networkx(G, weight="weight", delay=None, default_weight=1.0, nodelist=N
 # degree statistics and power-law fits
 # ----------------------------------------------------------------------------------------------------------
 
-class PowerLawFit(NamedTuple):
-    """Power-law tail ``P(x) ~ x**-alpha`` for ``x >= xmin``: MLE exponent, its standard error, KS distance, tail size."""
-
-    alpha: float
-    xmin: float
-    ks: float
-    n_tail: int
-    sigma: float
-
-
-def _discrete_mle(log_sum, n_tail, xmin):
-    """Exact discrete MLE: minimise alpha*mean(ln x) + ln zeta(alpha, xmin) (Clauset et al. 2009, eq. 3.5)."""
-    from scipy.optimize import minimize_scalar
-    from scipy.special import zeta
-
-    mean_log = log_sum / n_tail
-    approx = 1.0 + 1.0 / max(mean_log - math.log(xmin - 0.5), 1e-12)   # eq. 3.7 as a bracket hint
-    hi = max(2.0 * approx, 6.0)
-    res = minimize_scalar(lambda a: a * mean_log + math.log(zeta(a, xmin)),
-                          bounds=(1.0 + 1e-9, hi), method="bounded", options={"xatol": 1e-7})
-    return float(res.x)
-
-
-def _ks_discrete(vals, counts, alpha, xmin):
-    """Exact sup over the integers >= xmin of |empirical CDF - model CDF| for a discrete power law."""
-    from scipy.special import zeta
-
-    emp = np.cumsum(counts) / counts.sum()            # P_emp(X <= v) at each distinct v
-    z0 = zeta(alpha, xmin)
-    model = 1.0 - zeta(alpha, vals + 1.0) / z0        # P(X <= v)
-    model_before = 1.0 - zeta(alpha, vals) / z0       # P(X <= v - 1): where the empirical CDF is still the previous step
-    emp_before = np.concatenate([[0.0], emp[:-1]])
-    return float(max(np.abs(emp - model).max(), np.abs(emp_before - model_before).max()))
-
-
 def powerlaw_fit(degrees, xmin=None, discrete=True, min_tail=10):
-    """Fit a power-law tail by maximum likelihood, choosing ``xmin`` by minimum KS distance (Clauset, Shalizi & Newman 2009).
-
-    ``discrete=True`` (degrees): exact discrete MLE, maximising the likelihood with the Hurwitz zeta
-    normaliser ``zeta(alpha, xmin)``; zeros are ignored. ``discrete=False``: continuous MLE
-    ``alpha = 1 + n / sum(ln(x / xmin))``. When ``xmin`` is None every distinct value that leaves at least
-    ``min_tail`` points (and two distinct values) in the tail is tried. ``sigma = (alpha - 1) / sqrt(n_tail)``
-    is the asymptotic standard error. Returns ``PowerLawFit(alpha, xmin, ks, n_tail, sigma)``.
+    """Fit a power-law tail ``P(x) ~ x**-alpha`` (x >= xmin) by maximum likelihood, ``xmin`` by minimum KS
+    distance (Clauset, Shalizi & Newman 2009): :func:`neurokit_bdh.analysis.heavy_tail.fit_power_law`
+    with degree-friendly defaults (``discrete=True``). Returns a ``PowerLawFit`` (alpha, xmin, ks, n_tail,
+    n, sigma, discrete).
 
     >>> x = np.random.default_rng(0).zipf(2.5, 20000)
     >>> fit = powerlaw_fit(x, xmin=1)
     >>> abs(fit.alpha - 2.5) < 0.05, fit.n_tail
     (True, 20000)
     """
-    x = np.asarray(degrees, dtype=np.float64).ravel()
-    if x.size and not np.isfinite(x).all():
-        raise ValueError("degrees: contains NaN or infinite values")
-    if discrete:
-        if x.size and (x != np.round(x)).any():
-            raise ValueError("degrees: discrete=True needs integer values")
-        x = x[x >= 1]
-    else:
-        x = x[x > 0]
-    x = np.sort(x)
-    min_tail = _int("min_tail", min_tail, 2)
-    if xmin is None:
-        vals, first = np.unique(x, return_index=True)
-        n_tail_at = x.size - first
-        candidates = vals[(n_tail_at >= min_tail) & (np.arange(vals.size) < vals.size - 1)]
-        if candidates.size == 0:
-            raise ValueError(f"degrees: need at least {min_tail} positive values with 2 distinct values to fit, "
-                             f"got {x.size} positive value(s)")
-    else:
-        xmin = _float("xmin", xmin, 0.0, lo_open=True)
-        if discrete and xmin != round(xmin):
-            raise ValueError(f"xmin: must be an integer for discrete=True, got xmin={xmin!r}")
-        candidates = np.array([xmin])
-    logx = np.log(x)
-    suffix = np.concatenate([np.cumsum(logx[::-1])[::-1], [0.0]])   # suffix[i] = sum(log x[i:])
-    best = None
-    for c in candidates:
-        start = int(np.searchsorted(x, c, side="left"))
-        n_tail = x.size - start
-        if n_tail < 2:
-            raise ValueError(f"xmin: leaves {n_tail} value(s) in the tail; need at least 2")
-        tail = x[start:]
-        if discrete:
-            alpha = _discrete_mle(suffix[start], n_tail, c)
-            vals, counts = np.unique(tail, return_counts=True)
-            ks = _ks_discrete(vals, counts, alpha, c)
-        else:
-            denom = suffix[start] - n_tail * math.log(c)
-            if denom <= 0:
-                raise ValueError(f"xmin: all tail values equal xmin={float(c)!r}; cannot fit")
-            alpha = 1.0 + n_tail / denom
-            cdf = 1.0 - (tail / c) ** (1.0 - alpha)
-            i = np.arange(1, n_tail + 1)
-            ks = float(max((i / n_tail - cdf).max(), (cdf - (i - 1) / n_tail).max()))
-        if best is None or ks < best.ks:
-            best = PowerLawFit(alpha, float(c), ks, n_tail, (alpha - 1.0) / math.sqrt(n_tail))
-    return best
+    from neurokit_bdh.analysis.heavy_tail import fit_power_law  # numpy/scipy only
+    return fit_power_law(degrees, discrete=discrete, xmin=xmin, min_tail=min_tail)
 
 
 def degree_stats(csr, fit=True):

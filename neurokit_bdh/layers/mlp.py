@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from neurokit_bdh.neurons import lif
 from neurokit_bdh.neurons.lif import LIFParams, LIFState
 
 from .backends import lif_layer

@@ -1,5 +1,4 @@
 """Emulator vs Lava's CPU simulator (lava-nc 0.10.0): spikes and learned weights equal bit for bit."""
-import numpy as np
 import pytest
 
 from neurokit_bdh.cli import main

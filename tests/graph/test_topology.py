@@ -209,7 +209,7 @@ def test_seeds_are_deterministic(name):
     (lambda: init_weights(5, "normal", mean=0.0, std=1.0), r"seed: required for weight dist='normal'"),
     (lambda: init_weights(5, "constant", value=1.0, scale=2.0), r"unknown argument\(s\) \['scale'\]"),
     (lambda: init_delays(5, "constant", dt=0.0, value=1e-3), r"dt: must be > 0.0, got dt=0.0"),
-    (lambda: powerlaw_fit([1, 2, 2.5]), r"degrees: discrete=True needs integer values"),
+    (lambda: powerlaw_fit([1, 2, 2.5]), r"discrete=True needs integer"),
 ])
 def test_bad_arguments_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

@@ -3,7 +3,6 @@ and preferential attachment keeps the in-degree distribution heavy-tailed (Struc
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from neurokit_bdh.graph.spec import Input, NetworkSpec, Population, Projection
 from neurokit_bdh.graph.topology import erdos_renyi, powerlaw_fit
