@@ -50,8 +50,10 @@ def brian2_trace(b2, eq, i_ext, n_steps=N_STEPS, dt=DT):
     M = StateMonitor(G, "v", record=True, when="end")  # after the reset: the state after each step
     S = SpikeMonitor(G)
     b2.Network(G, M, S).run(n_steps * dt * second)
-    steps = np.rint(np.asarray(S.t_[:]) / dt).astype(np.int64)
-    return np.asarray(M.v_[:]).T, [steps[np.asarray(S.i[:]) == k] for k in range(len(i_ext))]
+    # copies: brian2 >= 2.10 hands out views of arrays that are freed with the network when this returns
+    steps = np.rint(np.array(S.t_[:]) / dt).astype(np.int64)
+    neurons = np.array(S.i[:])
+    return np.array(M.v_[:]).T.copy(), [steps[neurons == k] for k in range(len(i_ext))]
 
 
 def torch_trace(model, p, i_ext, n_steps=N_STEPS, dt=DT):
