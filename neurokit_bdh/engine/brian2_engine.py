@@ -50,11 +50,18 @@ copy kept here. How each piece of our convention is expressed in Brian2:
   synapses: ``before_thresholds``; Izhikevich pulses: ``before_groups``). **Current input** -> ``iext`` set before each state update from the
   step windows ``start <= step < stop``.
 
+* **Trials** (``n_trials = B > 1``): B copies of the network side by side in one Brian2 network, as the
+  native engine's batch: every group holds B·n neurons (trial b's neuron k at b·n + k), every ``Synapses``
+  object B copies of the realised synapses (same weights and delays, trial-major, each connecting its own
+  trial's copies), so each trial has its own state and plastic weights; Poisson populations and drives
+  draw per neuron, hence independently per trial; spike-source schedules, current windows and the
+  modulator are shared. Monitors are split back into (trial, neuron) and weights into (B, n_syn).
+
 Random streams differ from the native engine's, so Poisson populations and drives agree in distribution
 only. ``cpp_standalone`` builds the whole run as one C++ program in a directory kept per network shape
 (``~/.cache/neurokit_bdh/brian2_standalone/<key>`` unless given), so a rerun recompiles only what changed;
 its weight snapshots come from a StateMonitor on the synapses instead of pausing the run. Not rendered
-(NotImplementedError naming the feature): structural plasticity, n_trials > 1.
+(NotImplementedError naming the feature): structural plasticity.
 """
 from __future__ import annotations
 
@@ -91,12 +98,8 @@ def _import_brian2():
 
 
 def _check_supported(net: Network, target: str) -> None:
-    spec = net.spec
     if target not in TARGETS:
         raise ValueError(f"target: expected one of {TARGETS}, got {target!r}")
-    if spec.n_trials != 1:
-        raise NotImplementedError(f"Brian2Engine: n_trials = {spec.n_trials} (batched trials) is not supported; "
-                                  "use n_trials = 1 or the native engine")
     for pop in net.populations.values():
         if pop.model not in EQUATIONS and pop.model not in SOURCES:
             raise NotImplementedError(f"Brian2Engine: population {pop.name!r} model {pop.model!r} is not rendered; "
@@ -178,6 +181,8 @@ def _structure_key(net: Network, n_steps: int) -> str:
     parts += [f"{p.name}:{p.model}:{p.size}" for p in net.populations.values()]
     parts += [f"{p.name}:{p.pre}:{p.post}:{p.rule.name if p.rule else ''}" for p in net.projections.values()]
     parts += [f"{i.type}:{i.target}" for i in net.spec.inputs]
+    if net.spec.n_trials > 1:  # group sizes are compiled into the program
+        parts.append(f"trials:{net.spec.n_trials}")
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -194,6 +199,7 @@ class Brian2Engine:
         _check_supported(net, target)
         self.b2 = _import_brian2()
         self.net, self.spec, self.dt, self.target = net, net.spec, net.spec.dt, target
+        self.B = net.spec.n_trials
         self.standalone = target == "cpp_standalone"
         self.standalone_dir = None if standalone_dir is None else Path(standalone_dir)
         self.compile_s = 0.0
@@ -230,12 +236,14 @@ class Brian2Engine:
             if rp.model in EQUATIONS:
                 G = self._neuron_group(name, rp, NeuronGroup, DT, second)
             elif rp.model == "poisson":
-                G = PoissonGroup(rp.size, rates=float(rp.params["rate"]) * b2.Hz, dt=DT, name=f"nk_{name}")
+                G = PoissonGroup(self.B * rp.size, rates=float(rp.params["rate"]) * b2.Hz, dt=DT, name=f"nk_{name}")
             else:
                 steps = np.rint(np.asarray(rp.params["times"], float) / dt).astype(np.int64)
                 neurons = np.asarray(rp.params["neurons"], np.int64)
                 pairs = np.unique(np.stack([steps, neurons], 1), axis=0) if steps.size else np.zeros((0, 2), np.int64)
-                G = SpikeGeneratorGroup(rp.size, pairs[:, 1], pairs[:, 0] * dt * second, dt=DT, name=f"nk_{name}")
+                # the same schedule in every trial's copy
+                G = SpikeGeneratorGroup(self.B * rp.size, self._tiled(pairs[:, 1], rp.size),
+                                        np.tile(pairs[:, 0], self.B) * dt * second, dt=DT, name=f"nk_{name}")
             self.groups[name] = G
             objs.append(G)
             M = SpikeMonitor(G, record=name in self._rec_spikes, name=f"nk_spikes_{name}")
@@ -271,9 +279,15 @@ class Brian2Engine:
             if v not in G.variables:
                 raise ValueError(f"record.state: population {r.population!r} has no variable {v!r} in Brian2")
         k = len(self.state_monitors)
-        M = StateMonitor(G, sorted(set(names)), record=neurons, dt=r.every * DT, when="start", name=f"nk_state_{k}")
+        M = StateMonitor(G, sorted(set(names)), record=self._tiled(neurons, size), dt=r.every * DT, when="start",
+                         name=f"nk_state_{k}")
         self.state_monitors.append((r, neurons, M))
         return M
+
+    def _tiled(self, idx, size):
+        """Indices ``idx`` of one trial's copy (of ``size`` elements) repeated for every trial: trial b at b·size."""
+        idx = np.asarray(idx, np.int64)
+        return idx if self.B == 1 else np.concatenate([idx + b * size for b in range(self.B)])
 
     @staticmethod
     def _var(var):
@@ -289,16 +303,18 @@ class Brian2Engine:
             cols = {v: np.asarray(getattr(M, v + "_")[:], np.float64) for v in names}
             samples = [(int(t), {k: c[:, j] for k, c in cols.items()}) for j, t in enumerate(steps) if t > 0]
             if n_steps % r.every == 0:
-                samples.append((n_steps, {v: np.asarray(getattr(G, v + "_")[:], np.float64)[neurons] for v in names}))
+                rec = self._tiled(neurons, self.net.populations[r.population].size)
+                samples.append((n_steps, {v: np.asarray(getattr(G, v + "_")[:], np.float64)[rec] for v in names}))
             for t, vals in samples:
                 for var in r.vars:
                     if var != "ref":
                         x = vals[self._var(var)]
                     else:  # steps the membrane stays held; n_ref-1 right after a spike, counting down
                         last = np.rint(vals["lastspike"] / self.dt)
-                        x = np.maximum(n_ref - 1 - (t - 1 - last), 0) if n_ref > 1 else np.zeros(len(neurons))
+                        x = np.maximum(n_ref - 1 - (t - 1 - last), 0) if n_ref > 1 else np.zeros(len(last))
                         x = np.where(np.isfinite(x), x, 0.0)
-                    writer.add_state(r.population, var, t - 1, np.asarray(x, np.float64)[None, :], neurons)
+                    # recorded trial by trial: (B·n_rec,) -> (B, n_rec)
+                    writer.add_state(r.population, var, t - 1, np.asarray(x, np.float64).reshape(self.B, -1), neurons)
 
     def _neuron_group(self, name, rp, NeuronGroup, DT, second):
         """A NeuronGroup from the model's declarative equations, plus external current and Poisson drive."""
@@ -318,7 +334,7 @@ class Brian2Engine:
         if n_ref == 0:  # nothing to hold (Brian2 warns about the flag without a refractory period)
             ode = ode.replace(" (unless refractory)", "")
         ns = {k: (v * second if k.startswith("tau") else v) for k, v in eq.namespace.items()}
-        G = NeuronGroup(rp.size, ode, threshold=eq.threshold, reset=eq.reset,
+        G = NeuronGroup(self.B * rp.size, ode, threshold=eq.threshold, reset=eq.reset,
                         refractory=n_ref * DT if n_ref > 0 else False, method=eq.method, namespace=ns, dt=DT,
                         name=f"nk_{name}")
         for var, value in eq.init.items():
@@ -337,9 +353,9 @@ class Brian2Engine:
         for k, inp in enumerate(self.spec.inputs):
             if inp.type not in ("poisson", "current") or inp.target != name:
                 continue
-            mask = np.zeros(G.N, float)
+            mask = np.zeros(rp.size, float)
             mask[slice(None) if inp.neurons is None else np.asarray(inp.neurons)] = 1.0
-            setattr(G, f"mask_{k}", mask)
+            setattr(G, f"mask_{k}", np.tile(mask, self.B))
             if inp.type == "poisson":
                 from brian2 import BinomialFunction
                 n, pr = int(inp.params.get("n_sources", 1)), float(inp.params["rate"]) * dt
@@ -377,6 +393,7 @@ class Brian2Engine:
         where = self.inputs[rp.post]
         shift = 0 if where == "isyn@end" else 1  # pathways before the threshold push the previous step's spikes
         Gpre, Gpost = self.groups[rp.pre], self.groups[rp.post]
+        n_pre, n_post, B = self.net.populations[rp.pre].size, self.net.populations[rp.post].size, self.B
         post_refractory = (where == "v@threshold"
                            and int(round(self.net.populations[rp.post].params.t_ref / self.dt)) > 0)
         if where == "v@threshold":
@@ -392,9 +409,10 @@ class Brian2Engine:
         self.syn[pname] = {}
         if st.any():
             S = Synapses(Gpre, Gpost, "w : 1 (constant)", on_pre=tx.format(w="w"), dt=DT, name=f"nk_{pname}_static")
-            S.connect(i=pre[st], j=post[st])
-            S.w = w[st]
-            S.pre.delay = (delays[st] - shift) * DT
+            # one copy of the projection per trial, between that trial's copies of pre and post
+            S.connect(i=self._tiled(pre[st], n_pre), j=self._tiled(post[st], n_post))
+            S.w = np.tile(w[st], B)
+            S.pre.delay = np.tile(delays[st] - shift, B) * DT
             S.pre.when = when
             S.pre.order = -1
             self.syn[pname]["static"] = (S, np.flatnonzero(st))
@@ -413,10 +431,10 @@ class Brian2Engine:
             P = Synapses(Gpre, Gpost, model, on_pre={"pre": tx.format(w="wtx"), "stdp_pre": on_pre},
                          on_post={"post": on_post}, delay={"stdp_pre": 0 * second}, namespace=ns, dt=DT,
                          name=f"nk_{pname}_plastic")
-            P.connect(i=pre[plastic], j=post[plastic])
-            P.w = w[plastic]
-            P.wtx = w[plastic]
-            P.pre.delay = (delays[plastic] - shift) * DT
+            P.connect(i=self._tiled(pre[plastic], n_pre), j=self._tiled(post[plastic], n_post))
+            P.w = np.tile(w[plastic], B)
+            P.wtx = np.tile(w[plastic], B)
+            P.pre.delay = np.tile(delays[plastic] - shift, B) * DT
             P.pre.when = when
             P.pre.order = -2
             P.stdp_pre.order = -1
@@ -432,26 +450,30 @@ class Brian2Engine:
         return out
 
     def _check_order(self, pname):
-        csr = self.net.projections[pname].csr
-        pre, post = csr.pre(), csr.indices.astype(np.int64)
+        rp = self.net.projections[pname]
+        pre, post = rp.csr.pre(), rp.csr.indices.astype(np.int64)
+        n_pre, n_post = self.net.populations[rp.pre].size, self.net.populations[rp.post].size
         for S, idx in self.syn[pname].values():
-            if not (np.array_equal(np.asarray(S.i[:]), pre[idx]) and np.array_equal(np.asarray(S.j[:]), post[idx])):
+            if not (np.array_equal(np.asarray(S.i[:]), self._tiled(pre[idx], n_pre))
+                    and np.array_equal(np.asarray(S.j[:]), self._tiled(post[idx], n_post))):
                 raise RuntimeError(f"Brian2 reordered the synapses of projection {pname!r}")
 
     # ------------------------------------------------------------------------------------ running
 
     def _snapshot(self, pname, plastic_w=None):
-        """(indptr, indices, w (1, S)): the CSR with Brian2's current weights (``plastic_w``: for the plastic part)."""
+        """(indptr, indices, w (B, S)): the CSR with Brian2's current weights (``plastic_w``: for the plastic part,
+        trial-major as Brian2 holds them)."""
         csr = self.net.projections[pname].csr
-        w = csr.weights.astype(np.float64).copy()
+        w = np.tile(csr.weights.astype(np.float64), (self.B, 1))
         for part, (S, idx) in self.syn[pname].items():
             if part == "plastic":
-                w[idx] = np.asarray(S.w[:], np.float64) if plastic_w is None else plastic_w
-        return csr.indptr.copy(), csr.indices.astype(np.int32), w[None, :]
+                pw = np.asarray(S.w[:], np.float64) if plastic_w is None else np.asarray(plastic_w, np.float64)
+                w[:, idx] = pw.reshape(self.B, len(idx))
+        return csr.indptr.copy(), csr.indices.astype(np.int32), w
 
     def _initial(self, pname):
         csr = self.net.projections[pname].csr
-        return csr.indptr.copy(), csr.indices.astype(np.int32), csr.weights.astype(np.float64)[None, :]
+        return csr.indptr.copy(), csr.indices.astype(np.int32), np.tile(csr.weights.astype(np.float64), (self.B, 1))
 
     def run(self, keep_spikes: bool = False, writer=None, progress: bool = False) -> RunResult:
         """Simulate the spec's duration once (a fresh Brian2 network per call)."""
@@ -510,7 +532,7 @@ class Brian2Engine:
                 if M is not None:
                     steps = np.rint(np.asarray(M.t_[:]) / dt).astype(np.int64)
                     ws = np.asarray(M.w[:], np.float64)  # (plastic synapses, samples)
-                    for j, s in enumerate(steps):
+                    for j, s in enumerate(steps):  # ws[:, j]: (B·plastic synapses,) trial-major
                         if 0 < s < n_steps:
                             writer.add_weights(name, int(s), *self._snapshot(name, ws[:, j]))
                         # a projection without plastic synapses never changes: its snapshots are the initial
@@ -520,11 +542,11 @@ class Brian2Engine:
                 writer.add_weights(name, n_steps, *self._snapshot(name))
         counts, kept = {}, {}
         for name, M in self.monitors.items():
-            counts[name] = np.asarray(M.count[:], np.int64)[None, :]
+            size = self.net.populations[name].size
+            counts[name] = np.asarray(M.count[:], np.int64).reshape(self.B, size)
             if name in self._rec_spikes and (keep_spikes or writer is not None):
-                n = np.asarray(M.i[:], np.int64)
+                b, n = np.divmod(np.asarray(M.i[:], np.int64), size)  # index in the group -> (trial, neuron)
                 s = np.rint(np.asarray(M.t_[:]) / dt).astype(np.int64)
-                b = np.zeros_like(n)
                 if keep_spikes:
                     kept[name] = (b, n, s)
                 if writer is not None and n.size:
@@ -532,7 +554,7 @@ class Brian2Engine:
         if writer is not None:
             self._write_state(writer, n_steps)
             writer.flush()
-        result = RunResult(n_steps, dt, 1, wall, counts, spikes=kept, initial_weights=initial)
+        result = RunResult(n_steps, dt, self.B, wall, counts, spikes=kept, initial_weights=initial)
         for pname in self.net.projections:
             result.weights[pname] = self._snapshot(pname)
             result.births[pname] = result.deaths[pname] = 0
@@ -553,6 +575,7 @@ class Brian2Engine:
             pre = rp.csr.pre()[idx]
             dmax = np.zeros(self.net.populations[rp.pre].size, np.int64)
             np.maximum.at(dmax, pre, d)
+            dmax = np.tile(dmax, self.B)  # indexed by the neuron's index in the group of all trials
             M = self.monitors[rp.pre]
             if not M.record:
                 continue

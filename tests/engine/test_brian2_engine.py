@@ -170,9 +170,8 @@ def test_registry_and_refusals(Brian2Engine):
     with pytest.raises(NotImplementedError, match="structural plasticity"):
         Brian2Engine(realise(spec))
     spec = ei_network()
-    spec.n_trials = 2
-    with pytest.raises(NotImplementedError, match="n_trials"):
-        Brian2Engine(realise(spec))
+    spec.n_trials = 2  # batched trials are rendered (tests/engine/test_brian2_trials.py)
+    assert Brian2Engine(realise(spec)).B == 2
 
 
 def test_in_flight_spikes_warn(Brian2Engine):
