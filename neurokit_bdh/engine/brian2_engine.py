@@ -79,6 +79,9 @@ from .native import RunResult
 
 TARGETS = ("cython", "numpy", "cpp_standalone")
 EXTRA = "pip install 'neurokit-bdh[brian2]'"
+# Arrays read from Brian2 objects are copied (np.array): brian2 >= 2.10 hands out views of memory that is
+# freed with the network, and results outlive the engine.
+
 # neuron model -> its declarative equations (the neuron module's own definition)
 EQUATIONS = {"lif": lif.equations, "alif": alif.equations, "izhikevich": izhikevich.equations}
 SOURCES = ("poisson", "spike_source")
@@ -300,7 +303,7 @@ class Brian2Engine:
             n_ref = int(round(getattr(self.net.populations[r.population].params, "t_ref", 0.0) / self.dt))
             steps = np.rint(np.asarray(M.t_[:]) / self.dt).astype(np.int64)
             names = M.record_variables
-            cols = {v: np.asarray(getattr(M, v + "_")[:], np.float64) for v in names}
+            cols = {v: np.array(getattr(M, v + "_")[:], np.float64) for v in names}
             samples = [(int(t), {k: c[:, j] for k, c in cols.items()}) for j, t in enumerate(steps) if t > 0]
             if n_steps % r.every == 0:
                 rec = self._tiled(neurons, self.net.populations[r.population].size)
@@ -467,7 +470,7 @@ class Brian2Engine:
         w = np.tile(csr.weights.astype(np.float64), (self.B, 1))
         for part, (S, idx) in self.syn[pname].items():
             if part == "plastic":
-                pw = np.asarray(S.w[:], np.float64) if plastic_w is None else np.asarray(plastic_w, np.float64)
+                pw = np.array(S.w[:], np.float64) if plastic_w is None else np.array(plastic_w, np.float64)
                 w[:, idx] = pw.reshape(self.B, len(idx))
         return csr.indptr.copy(), csr.indices.astype(np.int32), w
 
@@ -531,7 +534,7 @@ class Brian2Engine:
                 M = self.weight_monitors.get(name)
                 if M is not None:
                     steps = np.rint(np.asarray(M.t_[:]) / dt).astype(np.int64)
-                    ws = np.asarray(M.w[:], np.float64)  # (plastic synapses, samples)
+                    ws = np.array(M.w[:], np.float64)  # (plastic synapses, samples)
                     for j, s in enumerate(steps):  # ws[:, j]: (B·plastic synapses,) trial-major
                         if 0 < s < n_steps:
                             writer.add_weights(name, int(s), *self._snapshot(name, ws[:, j]))
@@ -543,7 +546,7 @@ class Brian2Engine:
         counts, kept = {}, {}
         for name, M in self.monitors.items():
             size = self.net.populations[name].size
-            counts[name] = np.asarray(M.count[:], np.int64).reshape(self.B, size)
+            counts[name] = np.array(M.count[:], np.int64).reshape(self.B, size)
             if name in self._rec_spikes and (keep_spikes or writer is not None):
                 b, n = np.divmod(np.asarray(M.i[:], np.int64), size)  # index in the group -> (trial, neuron)
                 s = np.rint(np.asarray(M.t_[:]) / dt).astype(np.int64)
