@@ -22,11 +22,12 @@ from .stream import OutOfOrder, SpikePassConfig, spike_pass
 from .weights import BC_UNIFORM, bimodality_coefficient, csr_pairs, er_degrees, potentiation_fraction, \
     run_synapse_trajectories, strong_degrees
 
-__all__ = ["analyse", "is_bimodal", "select_data"]
+__all__ = ["analyse", "is_bimodal", "select_data", "SBM_LAYERS"]
 
 LOUVAIN_MAX_EDGES = 10_000      # larger strong graphs: Louvain on the subgraph induced by sampled nodes
 MAX_XMIN_CANDIDATES = 100       # xmin candidates (evenly spaced in rank) for weights and strengths
 TAIL_MAX_VALUES = 20_000        # heavy-tail tests of |w| on a seeded random subsample of this many weights
+SBM_LAYERS = ("snapshots", "ei")  # multi-layer SBM layers: weight snapshots over time, or E and I sub-graphs
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -134,6 +135,10 @@ def _analyse_pop(run, pop, cfg, progress):
          "count_correlation": {"bin_s": cfg.sync_bin_s, "n_pairs": int(len(r["rho"])),
                                "mean": _f(np.nanmean(r["rho"])) if np.isfinite(r["rho"]).any() else None,
                                "std": _f(np.nanstd(r["rho"])) if np.isfinite(r["rho"]).any() else None},
+         "sttc": {"delta_s": _f(r["sttc_delta_s"]), "n_pairs": int(len(r["sttc"])),
+                  "n_valid": int(np.isfinite(r["sttc"]).sum()),
+                  "mean": _f(np.nanmean(r["sttc"])) if np.isfinite(r["sttc"]).any() else None,
+                  "std": _f(np.nanstd(r["sttc"])) if np.isfinite(r["sttc"]).any() else None},
          "bursts": {"max_isi_s": cfg.burst_max_isi_s, "min_spikes": cfg.burst_min_spikes,
                     "total": int(r["bursts_per_neuron"].sum()),
                     "rate_hz_per_neuron": _f(r["bursts_per_neuron"].sum() / (size * run.n_trials * run.steps_done * run.dt)),
@@ -157,6 +162,8 @@ def _loaded_pass(run, pop, cfg, is_exc):
     isi_edges = np.geomspace(dt, max(n_steps * dt, 2 * dt), cfg.isi_bins + 1)
     pairs, rho = S.count_correlation(t, n, s, **arr, bin_s=cfg.sync_bin_s, n_pairs=cfg.n_pairs, seed=cfg.seed) \
         if N >= 2 else (np.zeros((0, 2), np.int64), np.zeros(0))
+    col = S.SttcCollector(pairs, N, T, n_steps, dt, cfg.sttc_dt_s)
+    col.add(t, n, s)
     b = S.detect_bursts(t, n, s, N, dt, cfg.burst_max_isi_s, cfg.burst_min_spikes)
     keep = np.unique(np.linspace(0, N - 1, min(N, cfg.raster_neurons)).round().astype(np.int64))
     rank = np.full(N, -1)
@@ -169,6 +176,7 @@ def _loaded_pass(run, pop, cfg, is_exc):
             "pop_rate_edges_s": edges, "pop_rate": pr, "fano_windows_s": np.array(cfg.fano_windows_s, float),
             "fano": S.fano_factor(t, n, s, **arr, windows_s=list(cfg.fano_windows_s))[2],
             "chi2": S.chi_synchrony(t, n, s, **arr, bin_s=cfg.sync_bin_s), "pairs": pairs, "rho": rho,
+            "sttc": col.finish(), "sttc_delta_s": col.delta_s,
             "bursts_per_neuron": b.per_neuron, "burst_spikes": int(b.n_spikes.sum()),
             "raster_t": s[sel] * dt, "raster_rank": rank[n[sel]], "raster_neuron": n[sel],
             "raster_n": len(keep), "raster_window_s": tw, "n_spikes": int(t.size)}
@@ -181,9 +189,19 @@ def _w1(w):
     return (w[0] if w.ndim == 2 else w).astype(np.float64, copy=False)
 
 
-def _analyse_proj(run, proj, n_boot, seed, max_graph_nodes, strong_frac, progress):
+def _analyse_proj(run, proj, n_boot, seed, max_graph_nodes, strong_frac, progress, sbm_layers="snapshots"):
     pre_pop, post_pop = run.projections[proj]
     n_pre, n_post = run.populations[pre_pop], run.populations[post_pop]
+    is_exc = None
+    if sbm_layers == "ei" and pre_pop == post_pop:
+        try:
+            is_exc = np.asarray(run.population_data(pre_pop, "is_exc")).astype(bool).ravel()
+        except ValueError as e:
+            raise ValueError(f"sbm_layers='ei' (E and I sub-graphs) needs the excitatory mask of population "
+                             f"{pre_pop!r}: {e}") from None
+        if is_exc.size != n_pre:
+            raise ValueError(f"{run.path}: populations/{pre_pop}/is_exc has {is_exc.size} entries, "
+                             f"expected {n_pre} (one per neuron)")
     steps = run.weight_steps(proj)
     S_ = len(steps)
     dt = run.dt
@@ -238,7 +256,7 @@ def _analyse_proj(run, proj, n_boot, seed, max_graph_nodes, strong_frac, progres
         if k in (0, S_ - 1):
             ccdf_data[k] = {"t_s": step * dt, "out": d["out_degree"], "in": d["in_degree"], "er_out": er_out,
                             "er_in": er_in, "fits": fits}
-        if square and k in layer_ks:
+        if square and sbm_layers == "snapshots" and k in layer_ks:
             keep = np.abs(w) > thr
             pos = np.full(n_pre, -1)
             pos[sub] = np.arange(sub.size)
@@ -286,7 +304,9 @@ def _analyse_proj(run, proj, n_boot, seed, max_graph_nodes, strong_frac, progres
     traj = run_synapse_trajectories(run, proj, n_samples=40, seed=seed)
     comm = None
     if square and d["n_edges"] > 0:
-        comm = _communities(pre, post, w, thr, n_pre, layers, sub, seed)
+        sbm = _snapshot_sbm(layers) if sbm_layers == "snapshots" else \
+            _ei_sbm(pre, post, w, is_exc, sub, strong_frac)
+        comm = _communities(pre, post, w, thr, n_pre, sub, seed, sbm)
         m["communities"] = comm
     elif not square:
         m["communities"] = {"skipped": f"pre ({pre_pop}) and post ({post_pop}) differ; communities need a "
@@ -296,7 +316,37 @@ def _analyse_proj(run, proj, n_boot, seed, max_graph_nodes, strong_frac, progres
     return m, plot
 
 
-def _communities(pre, post, w, thr, n, layers, sub, seed):
+def _snapshot_sbm(layers):
+    return {"mode": "snapshots", "layers": layers, "groups": None,
+            "desc": "strong-synapse graphs of up to 4 snapshots over time"}
+
+
+def _ei_sbm(pre, post, w, is_exc, sub, strong_frac):
+    """Layers = the excitatory and the inhibitory strong-synapse sub-graphs of the last snapshot on the
+    sampled nodes; each layer has its own strong threshold (strong_frac x its largest |w|), since I weights
+    are often several times larger than E weights and one threshold would empty the E layer."""
+    from .communities import undirected_adjacency
+
+    if is_exc.all() or not is_exc.any():
+        kind = "excitatory" if is_exc.all() else "inhibitory"
+        return {"mode": "ei", "skipped": f"every neuron of the population is {kind} (is_exc); E and I "
+                                         "sub-graphs need both"}
+    pos = np.full(is_exc.size, -1)
+    pos[sub] = np.arange(sub.size)
+    inside = (pos[pre] >= 0) & (pos[post] >= 0)
+    layers, thrs = [], {}
+    for name, from_e in (("E", True), ("I", False)):
+        m = is_exc[pre] == from_e
+        t = strong_frac * float(np.abs(w[m]).max(initial=0.0))
+        keep = m & inside & (np.abs(w) > t)
+        thrs[name] = _f(t)
+        layers.append(undirected_adjacency(pos[pre[keep]], pos[post[keep]], sub.size))
+    return {"mode": "ei", "layers": layers, "groups": is_exc[sub].astype(np.int64), "thresholds": thrs,
+            "desc": "excitatory and inhibitory strong-synapse sub-graphs of the last snapshot "
+                    "(|w| > strong_frac x the layer's max |w|); blocks fitted per (community, E/I type)"}
+
+
+def _communities(pre, post, w, thr, n, sub, seed, sbm):
     from .communities import louvain, mlsbm_select
 
     keep = np.abs(w) > thr
@@ -311,12 +361,17 @@ def _communities(pre, post, w, thr, n, layers, sub, seed):
                        "modularity": _f(lv.modularity), "largest_sizes": lv.sizes[:10],
                        "baseline_modularity": _f(lv.baseline_modularity),
                        "baseline_n_communities": lv.baseline_n_communities}}
-    if layers and sub.size >= 10 and sum(a.sum() for a in layers) > 0:
-        r = mlsbm_select(layers, k_max=6, seed=seed)
-        out["multilayer_sbm"] = {"layers": "strong-synapse graphs of up to 4 snapshots over time",
+    layers = sbm.get("layers")
+    if "skipped" in sbm:
+        out["multilayer_sbm"] = {"layer_mode": sbm["mode"], "skipped": sbm["skipped"]}
+    elif layers and sub.size >= 10 and sum(a.sum() for a in layers) > 0:
+        r = mlsbm_select(layers, k_max=6, seed=seed, groups=sbm["groups"])
+        out["multilayer_sbm"] = {"layer_mode": sbm["mode"], "layers": sbm["desc"], "n_layers": len(layers),
                                  "n_nodes": int(sub.size), "k_hat": r.k_hat, "stats": [_f(x) for x in r.stats],
                                  "threshold": _f(r.threshold), "baseline_k_hat": r.baseline_k_hat,
                                  "baseline_stats": [_f(x) for x in r.baseline_stats]}
+        if "thresholds" in sbm:
+            out["multilayer_sbm"]["layer_thresholds"] = sbm["thresholds"]
     return out
 
 
@@ -324,9 +379,11 @@ def _communities(pre, post, w, thr, n, layers, sub, seed):
 
 def analyse(path, outdir=None, *, pops=None, projs=None, n_boot: int = 50, seed: int = 0,
             max_graph_nodes: int = 300, strong_frac: float = 0.5, cfg: SpikePassConfig | None = None,
-            progress: bool = False, plots: bool = True) -> dict:
+            progress: bool = False, plots: bool = True, sbm_layers: str = "snapshots") -> dict:
     """Analyse a run file; with ``outdir`` write metrics.json, PNG plots and report.html there.
-    Returns the metrics dict (what metrics.json holds)."""
+    Returns the metrics dict (what metrics.json holds). ``sbm_layers``: layers of the multi-layer SBM of
+    a recurrent projection: "snapshots" (strong-synapse graphs of up to 4 weight snapshots over time) or
+    "ei" (excitatory and inhibitory sub-graphs of the last snapshot; needs population data "is_exc")."""
     from ..io.runfile import open_run
 
     t0 = time.perf_counter()
@@ -336,13 +393,16 @@ def analyse(path, outdir=None, *, pops=None, projs=None, n_boot: int = 50, seed:
     cfg = cfg or SpikePassConfig(seed=seed)
     if not 0 < strong_frac < 1:
         raise ValueError(f"strong_frac must be in (0, 1), got {strong_frac!r}")
+    if sbm_layers not in SBM_LAYERS:
+        raise ValueError(f"sbm_layers must be one of {', '.join(SBM_LAYERS)}, got {sbm_layers!r}")
     with open_run(path) as run:
         pops, projs = select_data(run, pops, projs)
         summary = run.summary()
         metrics = {"run": {k: summary[k] for k in ("path", "status", "seed", "dt", "n_steps", "steps_done",
                                                     "n_trials", "duration_s")},
                    "config": {**{k: v for k, v in asdict(cfg).items()}, "n_boot": n_boot,
-                              "strong_frac": strong_frac, "max_graph_nodes": max_graph_nodes},
+                              "strong_frac": strong_frac, "max_graph_nodes": max_graph_nodes,
+                              "sbm_layers": sbm_layers},
                    "populations": {}, "projections": {}}
         spec = run.spec
         pop_data, proj_data = {}, {}
@@ -350,7 +410,7 @@ def analyse(path, outdir=None, *, pops=None, projs=None, n_boot: int = 50, seed:
             metrics["populations"][p], pop_data[p] = _analyse_pop(run, p, cfg, progress)
         for q in projs:
             metrics["projections"][q], proj_data[q] = _analyse_proj(run, q, n_boot, seed, max_graph_nodes,
-                                                                    strong_frac, progress)
+                                                                    strong_frac, progress, sbm_layers)
         dt = run.dt
     metrics["wall_s"] = time.perf_counter() - t0
     if outdir is not None:

@@ -6,7 +6,8 @@ def cmd_analyse(a) -> int:
     from .analyse import analyse
 
     m = analyse(a.run, a.output, pops=a.pop, projs=a.proj, n_boot=a.n_boot, seed=a.seed,
-                strong_frac=a.strong_frac, max_graph_nodes=a.graph_nodes, progress=not a.quiet)
+                strong_frac=a.strong_frac, max_graph_nodes=a.graph_nodes, progress=not a.quiet,
+                sbm_layers=a.sbm_layers)
     for p, pm in m["populations"].items():
         print(f"{p}: {pm['n_spikes']:,} spikes, mean rate {pm['rate_hz']['mean']:.3g} Hz, "
               f"CV {pm['cv_isi']['mean'] if pm['cv_isi']['mean'] is not None else float('nan'):.3g}")
@@ -28,6 +29,9 @@ def register(sub) -> None:
     p.add_argument("--strong-frac", type=float, default=0.5,
                    help="strong synapse: |w| above this fraction of the largest |w| (default 0.5)")
     p.add_argument("--graph-nodes", type=int, default=300, help="nodes sampled for the multi-layer SBM")
+    p.add_argument("--sbm-layers", choices=("snapshots", "ei"), default="snapshots",
+                   help="multi-layer SBM layers: weight snapshots over time (default) or the excitatory and "
+                        "inhibitory sub-graphs of the last snapshot (needs population data is_exc)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(fn=cmd_analyse)

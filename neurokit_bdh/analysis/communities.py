@@ -131,26 +131,44 @@ def kmeans(x, k, seed=0, n_init=10, iters=100) -> np.ndarray:
     return best
 
 
-def _labels(layers, k, seed):
+def _block_mean(a, lab, k):
+    """(n, n) matrix of the block edge densities of ``a`` under labels ``lab`` (self pairs excluded)."""
+    onehot = np.eye(k)[lab]
+    sizes = onehot.sum(0)
+    pairs = np.outer(sizes, sizes) - np.diag(sizes)                 # possible (ordered) pairs per block pair
+    e = onehot.T @ a @ onehot                                       # ordered edge count per block pair
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.where(pairs > 0, e / pairs, 0.0)
+    return b[lab][:, lab]
+
+
+def _labels(layers, k, seed, groups=None):
     if k == 1:
         return np.zeros(layers[0].shape[0], np.int64)
-    s = sum(a @ a - np.diag(a.sum(1)) for a in layers)             # bias-adjusted sum of squares
+    if groups is None:
+        s = sum(a @ a - np.diag(a.sum(1)) for a in layers)         # bias-adjusted sum of squares
+    else:
+        # known node groups (E/I): remove their block structure first so the eigenvectors carry the communities
+        G = int(groups.max()) + 1
+        s = 0
+        for a in layers:
+            c = a - _block_mean(a, groups, G)
+            np.fill_diagonal(c, 0.0)
+            s = s + c @ c
+        np.fill_diagonal(s, 0.0)
     vals, vecs = linalg.eigh(s)
     top = np.argsort(-np.abs(vals))[:k]
     return kmeans(vecs[:, top], k, seed)
 
 
-def _statistic(layers, lab, k):
+def _statistic(layers, lab, k, groups=None):
     n, L = layers[0].shape[0], len(layers)
-    onehot = np.eye(k)[lab]                                         # (n, k)
-    sizes = onehot.sum(0)
-    pairs = np.outer(sizes, sizes) - np.diag(sizes)                 # possible (ordered) pairs per block pair
+    if groups is not None:                                          # blocks = (community, group) combinations
+        G = int(groups.max()) + 1
+        lab, k = lab * G + groups, k * G
     r = np.zeros((n, n))
     for a in layers:
-        e = onehot.T @ a @ onehot                                   # ordered edge count per block pair
-        with np.errstate(invalid="ignore", divide="ignore"):
-            b = np.where(pairs > 0, e / pairs, 0.0)
-        p = b[lab][:, lab]
+        p = _block_mean(a, lab, k)
         var = (n - 1) * p * (1 - p)
         with np.errstate(invalid="ignore", divide="ignore"):
             r += np.where(var > 0, (a - p) / np.sqrt(var), 0.0)
@@ -159,12 +177,12 @@ def _statistic(layers, lab, k):
     return n ** (2 / 3) * (lam - 2.0)
 
 
-def _select(layers, k_max, threshold, seed):
+def _select(layers, k_max, threshold, seed, groups=None):
     stats = []
     lab = None
     for k in range(1, k_max + 1):
-        lab = _labels(layers, k, seed)
-        t = _statistic(layers, lab, k)
+        lab = _labels(layers, k, seed, groups)
+        t = _statistic(layers, lab, k, groups)
         stats.append(float(t))
         if t < threshold:
             return k, lab, stats
@@ -183,19 +201,31 @@ def er_layers(layers, seed=0) -> list:
     return out
 
 
-def mlsbm_select(layers, k_max=8, threshold=None, seed=0) -> MLSBMResult:
+def mlsbm_select(layers, k_max=8, threshold=None, seed=0, groups=None) -> MLSBMResult:
     """Choose the number of communities of a multi-layer SBM by the sequential goodness-of-fit test
     (module docstring); ``layers``: list of dense symmetric 0/1 (n, n) arrays on the same nodes.
     ``threshold`` None: 2.02 (TW1 0.99 quantile) + n**(1/6), a finite-size allowance for the labels and
-    block densities being estimated (measured null statistics on n = 300-600 lie in [-2.3, 1.2])."""
+    block densities being estimated (measured null statistics on n = 300-600 lie in [-2.3, 1.2]).
+
+    ``groups``: optional known node types (n,) ints 0..G-1, e.g. 0 = inhibitory, 1 = excitatory. With
+    E and I sub-graphs as layers the types alone make blocks (an I-I pair has no excitatory synapse),
+    so the model's blocks are then (community, type) pairs and K counts communities beyond the types:
+    labels come from the layers with their type-block densities removed, and the statistic's P_l uses
+    the K * G blocks."""
     layers = [np.asarray(a, np.float64) for a in layers]
     if not layers or any(a.ndim != 2 or a.shape != layers[0].shape or a.shape[0] != a.shape[1] for a in layers):
         raise ValueError("mlsbm_select: layers must be a non-empty list of equal square (n, n) matrices")
     n = layers[0].shape[0]
     if n < 10:
         raise ValueError(f"mlsbm_select: need at least 10 nodes, got {n}")
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,) or groups.dtype.kind not in "biu" or groups.min() < 0:
+            raise ValueError(f"mlsbm_select: groups must be ({n},) non-negative integers, got shape "
+                             f"{groups.shape} dtype {groups.dtype}")
+        groups = np.unique(groups, return_inverse=True)[1].reshape(n).astype(np.int64)   # labels 0..G-1
     thr = TW1_Q99 + n ** (1 / 6) if threshold is None else float(threshold)
     k_max = max(1, min(int(k_max), n // 5))
-    k, lab, stats = _select(layers, k_max, thr, seed)
-    bk, _, bstats = _select(er_layers(layers, seed + 1), k_max, thr, seed)
+    k, lab, stats = _select(layers, k_max, thr, seed, groups)
+    bk, _, bstats = _select(er_layers(layers, seed + 1), k_max, thr, seed, groups)
     return MLSBMResult(k, lab, stats, thr, bk, bstats)

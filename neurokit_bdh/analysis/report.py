@@ -48,6 +48,8 @@ def _pop_rows(m):
     rows += [(f"Fano factor, {w}", v) for w, v in m["fano"].items()]
     rows += [(f"χ² synchrony ({m['sync_bin_s']:g} s bins)", m["chi2_synchrony"]),
              (f"count correlation, {m['count_correlation']['n_pairs']} pairs (mean)", m["count_correlation"]["mean"]),
+             (f"STTC, Δt = {m['sttc']['delta_s'] * 1e3:g} ms, {m['sttc']['n_pairs']} pairs (mean)",
+              m["sttc"]["mean"]),
              ("bursts (total)", m["bursts"]["total"]), ("burst rate per neuron (Hz)", m["bursts"]["rate_hz_per_neuron"])]
     return rows
 
@@ -85,8 +87,12 @@ def _proj_rows(m):
                      f"({_fmt(lv['baseline_modularity'])} with {lv['baseline_n_communities']})"))
     if "multilayer_sbm" in c:
         sb = c["multilayer_sbm"]
-        rows.append(("multi-layer SBM communities (random baseline)",
-                     f"K = {sb['k_hat']} on {sb['n_nodes']} sampled nodes (baseline K = {sb['baseline_k_hat']})"))
+        what = "E/I sub-graphs" if sb.get("layer_mode") == "ei" else "snapshots over time"
+        if "skipped" in sb:
+            rows.append((f"multi-layer SBM ({what})", sb["skipped"]))
+        else:
+            rows.append((f"multi-layer SBM communities, layers: {what} (random baseline)",
+                         f"K = {sb['k_hat']} on {sb['n_nodes']} sampled nodes (baseline K = {sb['baseline_k_hat']})"))
     if "skipped" in c:
         rows.append(("communities", c["skipped"]))
     return rows

@@ -4,8 +4,9 @@ Array functions take the run-file spike columns as plain 1-D integer arrays ``tr
 ``step`` (any order) plus ``n_neurons``, ``n_trials``, ``n_steps`` and ``dt`` (seconds); a spike at
 step ``k`` happened at ``k * dt`` (docs/formats.md). The ``run_*`` wrappers read a
 :class:`~neurokit_bdh.io.runfile.RunFile` and give the same numbers; those for rates, PSTH, Fano
-factor, correlation and synchrony stream the file in chunks and never hold all spikes (memory:
-O(n_trials * n_neurons), O(n_bins * n_trials), or the non-zero (trial, neuron, bin) counts). The
+factor, correlation and synchrony (chi**2 and STTC) stream the file in chunks and never hold all spikes (memory:
+O(n_trials * n_neurons), O(n_bins * n_trials), the non-zero (trial, neuron, bin) counts, or the spike
+times of the neurons of the sampled pairs only). The
 ISI-based wrappers (isi, CV, LV, bursts) need each train whole and load the population's spikes.
 Only spikes at steps < ``n_steps`` (``run.steps_done`` for the wrappers) are counted.
 
@@ -26,9 +27,9 @@ import numpy as np
 
 __all__ = [
     "spike_rates", "mean_rate", "population_rate", "psth", "isi", "cv_isi", "lv_isi", "fano_factor",
-    "count_correlation", "chi_synchrony", "detect_bursts", "Bursts",
+    "count_correlation", "chi_synchrony", "sttc", "spike_time_tiling", "detect_bursts", "Bursts",
     "run_spike_rates", "run_population_rate", "run_psth", "run_isi", "run_cv_isi", "run_lv_isi",
-    "run_fano_factor", "run_count_correlation", "run_chi_synchrony", "run_detect_bursts",
+    "run_fano_factor", "run_count_correlation", "run_chi_synchrony", "run_spike_time_tiling", "run_detect_bursts",
 ]
 
 CHUNK = 1_000_000          # events per chunk read by the run_* wrappers
@@ -294,7 +295,7 @@ def _sample_pairs(n_neurons, n_pairs, seed, pairs):
             raise ValueError(f"pairs: neuron index out of range for n_neurons = {n_neurons}")
         return p
     if n_neurons < 2:
-        raise ValueError("count_correlation: need at least 2 neurons")
+        raise ValueError(f"sampled neuron pairs: need at least 2 neurons, got n_neurons = {n_neurons}")
     rng = np.random.default_rng(seed)
     a = rng.integers(0, n_neurons, _pos_int("n_pairs", n_pairs))
     b = (a + rng.integers(1, n_neurons, len(a))) % n_neurons          # b != a
@@ -322,6 +323,135 @@ def _corr(chunks, n_neurons, n_trials, n_steps, dt, bin_s, n_pairs, seed, pairs)
         rho = (c[x] * c[y]).mean(axis=1) / (sd[x] * sd[y])
     rho[(sd[x] == 0) | (sd[y] == 0)] = np.nan
     return p, rho
+
+
+# ----------------------------------------------------------------------------- spike time tiling coefficient
+
+def _window_steps(delta_s, dt) -> int:
+    """STTC window as a whole number of steps; a window under half a step would round to 0."""
+    w = int(round(_pos_float("delta_s", delta_s) / _pos_float("dt", dt)))
+    if w < 1:
+        raise ValueError(f"delta_s = {delta_s!r} is below half a time step (dt = {dt!r}); the STTC window "
+                         "must round to at least one step")
+    return w
+
+
+class _Tiling:
+    """Per train: spikes as sorted 'global steps' g = trial * L + step (L = n_steps + 2 W + 1, so windows
+    of two trials never meet) and the tiled fraction T of the n_trials * n_steps recorded steps."""
+
+    def __init__(self, W, n_steps, n_trials):
+        self.W, self.n, self.T, self.L = W, n_steps, n_trials, n_steps + 2 * W + 1
+
+    def train(self, t, s):
+        return np.sort(np.asarray(t, np.int64) * self.L + np.asarray(s, np.int64))
+
+    def tiled(self, g) -> float:
+        """Length of the union of [t - dt_w, t + dt_w] clipped to each trial's [0, n_steps], as a fraction."""
+        if g.size == 0:
+            return 0.0
+        base = (g // self.L) * self.L
+        lo = base + np.maximum(g - base - self.W, 0)
+        hi = base + np.minimum(g - base + self.W, self.n)
+        # g sorted -> interval ends non-decreasing, so each interval adds what lies beyond the previous end
+        prev = np.concatenate([[lo[0]], hi[:-1]])
+        return float(np.maximum(hi - np.maximum(lo, prev), 0).sum()) / (self.T * self.n)
+
+    def near(self, ga, gb) -> float:
+        """Fraction of the spikes of ga with a spike of gb within +-W steps (inclusive)."""
+        if gb.size == 0:
+            return 0.0
+        i = np.searchsorted(gb, ga - self.W, side="left")
+        ok = i < gb.size
+        ok[ok] = gb[i[ok]] <= ga[ok] + self.W
+        return float(ok.mean())
+
+    def sttc(self, ga, gb, ta=None, tb=None) -> float:
+        if ga.size == 0 or gb.size == 0:
+            return math.nan
+        ta = self.tiled(ga) if ta is None else ta
+        tb = self.tiled(gb) if tb is None else tb
+        pa, pb = self.near(ga, gb), self.near(gb, ga)
+        d1, d2 = 1.0 - pa * tb, 1.0 - pb * ta
+        if d1 == 0 or d2 == 0:                       # a train tiles the whole recording: undefined
+            return math.nan
+        return 0.5 * ((pa - tb) / d1 + (pb - ta) / d2)
+
+
+def sttc(step_a, step_b, n_steps, dt, delta_s, trial_a=None, trial_b=None, n_trials=1) -> float:
+    """Spike time tiling coefficient of two trains (Cutts & Eglen 2014, J. Neurosci. 34:14288):
+
+    ``STTC = 1/2 [(P_A - T_B) / (1 - P_A T_B) + (P_B - T_A) / (1 - P_B T_A)]``, where T_A is the fraction
+    of the recording within +-delta_s of a spike of A (windows clipped to the recording) and P_A the
+    fraction of A's spikes within +-delta_s (inclusive) of a spike of B. 1 for identical trains (or B a
+    copy of A jittered by less than delta_s), about 0 for independent ones, -1 for trains that avoid each
+    other. Spikes are at steps (time step * dt) of ``n_steps``-step trials; ``delta_s`` is rounded to whole
+    steps; with ``trial_a``/``trial_b`` the trials are pooled (tiling over n_trials * n_steps, coincidences
+    within one trial only). NaN if a train is empty or tiles the whole recording."""
+    n_steps, n_trials = _pos_int("n_steps", n_steps), _pos_int("n_trials", n_trials)
+    tl = _Tiling(_window_steps(delta_s, dt), n_steps, n_trials)
+    out = []
+    for tr, st in ((trial_a, step_a), (trial_b, step_b)):
+        st = np.asarray(st, np.int64).ravel()
+        tr = np.zeros_like(st) if tr is None else np.asarray(tr, np.int64).ravel()
+        if tr.size != st.size:
+            raise ValueError(f"sttc: trial and step arrays must have equal lengths, got {tr.size} and {st.size}")
+        keep = st < n_steps
+        if st.size and (st.min() < 0 or tr.min() < 0 or tr.max() >= n_trials):
+            raise ValueError(f"sttc: steps must be >= 0 and trials in [0, {n_trials})")
+        out.append(tl.train(tr[keep], st[keep]))
+    return tl.sttc(*out)
+
+
+def spike_time_tiling(trial, neuron, step, n_neurons, n_trials, n_steps, dt, delta_s, n_pairs=100, seed=0,
+                      pairs=None):
+    """STTC of sampled neuron pairs: (pairs (n_pairs, 2), sttc (n_pairs,)); the pairs are those of
+    :func:`count_correlation` with the same ``n_pairs`` and ``seed`` (or given). Trials are pooled as in
+    :func:`sttc`; NaN for a pair with a silent neuron. Summarise with ``np.nanmean``."""
+    t, n, s = _cols(trial, neuron, step)
+    return _sttc_pairs(lambda: [(t, n, s)], n_neurons, n_trials, n_steps, dt, delta_s, n_pairs, seed, pairs)
+
+
+class SttcCollector:
+    """Spike times of the neurons of the sampled pairs only (memory: their spikes, not the population's),
+    fed chunk by chunk; :meth:`finish` gives the STTC per pair."""
+
+    def __init__(self, pairs, n_neurons, n_trials, n_steps, dt, delta_s):
+        self.pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+        self.tl = _Tiling(_window_steps(delta_s, dt), _pos_int("n_steps", n_steps), _pos_int("n_trials", n_trials))
+        self.delta_s = self.tl.W * float(dt)             # the window actually used (whole steps)
+        used = np.unique(self.pairs)
+        self.slot = np.full(_pos_int("n_neurons", n_neurons), -1, np.int64)
+        self.slot[used] = np.arange(used.size)
+        self.n_used = used.size
+        self.parts: list[tuple] = []
+
+    def add(self, t, n, s) -> None:
+        sl = self.slot[n]
+        m = (sl >= 0) & (s < self.tl.n)
+        if m.any():
+            self.parts.append((sl[m], t[m] * self.tl.L + s[m]))       # (slot, g); sorted per slot at the end
+
+    def finish(self) -> np.ndarray:
+        if self.parts:
+            sl, g = (np.concatenate(x) for x in zip(*self.parts))
+        else:
+            sl, g = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        o = np.lexsort((g, sl))
+        sl, g = sl[o], g[o]
+        trains = np.split(g, np.searchsorted(sl, np.arange(1, self.n_used)))
+        tiled = [self.tl.tiled(x) for x in trains]
+        x, y = self.slot[self.pairs[:, 0]], self.slot[self.pairs[:, 1]]
+        return np.array([self.tl.sttc(trains[i], trains[j], tiled[i], tiled[j]) for i, j in zip(x, y)], np.float64)
+
+
+def _sttc_pairs(chunks, n_neurons, n_trials, n_steps, dt, delta_s, n_pairs, seed, pairs):
+    n_neurons = _pos_int("n_neurons", n_neurons)
+    p = _sample_pairs(n_neurons, n_pairs, seed, pairs)
+    col = SttcCollector(p, n_neurons, n_trials, n_steps, dt, delta_s)
+    for t, n, s in chunks():
+        col.add(*_cols(t, n, s))
+    return p, col.finish()
 
 
 # ----------------------------------------------------------------------------- bursts
@@ -410,6 +540,12 @@ def run_count_correlation(run, pop, bin_s, n_pairs=100, seed=0, pairs=None, chun
     """:func:`count_correlation` of a run file's population (streamed)."""
     return _corr(_chunks(run, pop, chunk), run.populations[pop], run.n_trials, run.steps_done, run.dt,
                  bin_s, n_pairs, seed, pairs)
+
+
+def run_spike_time_tiling(run, pop, delta_s, n_pairs=100, seed=0, pairs=None, chunk=CHUNK):
+    """:func:`spike_time_tiling` of a run file's population (streamed; keeps the sampled neurons' spikes only)."""
+    return _sttc_pairs(_chunks(run, pop, chunk), run.populations[pop], run.n_trials, run.steps_done, run.dt,
+                       delta_s, n_pairs, seed, pairs)
 
 
 def run_isi(run, pop):

@@ -5,7 +5,7 @@ of earlier chunks: per train the pass carries the last spike step, the last ISI 
 current run of short ISIs; binned counts are finished once a later step has been seen and only the bin
 still open is carried to the next chunk. Memory is O(n_trials * n_neurons + bins + chunk), never all
 spikes. The numbers equal those of the array functions in :mod:`neurokit_bdh.analysis.spikes`
-(rates, population rate, CV, LV, Fano factor, chi**2 synchrony, count correlation, bursts), which
+(rates, population rate, CV, LV, Fano factor, chi**2 synchrony, count correlation, STTC, bursts), which
 the tests check. A file whose events are not in time order raises :class:`OutOfOrder`; callers fall
 back to the loading functions of :mod:`~neurokit_bdh.analysis.spikes` then.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .spikes import _bin_steps, _sample_pairs
+from .spikes import SttcCollector, _bin_steps, _sample_pairs
 
 __all__ = ["SpikePassConfig", "SpikePass", "OutOfOrder", "spike_pass"]
 
@@ -32,7 +32,8 @@ class SpikePassConfig:
     rate_bin_s: float | None = None            # population-rate bin; None: duration / 1000, at least dt
     fano_windows_s: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
     sync_bin_s: float = 0.01                   # chi**2 synchrony and pairwise count correlation bin
-    n_pairs: int = 100                         # sampled neuron pairs for count correlation
+    n_pairs: int = 100                         # sampled neuron pairs for count correlation and STTC
+    sttc_dt_s: float = 0.005                   # spike time tiling coefficient window +-dt (whole steps)
     burst_max_isi_s: float = 0.01              # bursts: runs of ISIs <= this ...
     burst_min_spikes: int = 3                  # ... with at least this many spikes
     isi_bins: int = 60                         # log-spaced ISI histogram bins from dt to the duration
@@ -94,6 +95,8 @@ class SpikePass:
         self.corr_b = _bin_steps("sync_bin_s", cfg.sync_bin_s, self.dt)
         self.corr_nb = self.n_steps // self.corr_b
         self.corr_c = np.zeros((len(used), T * self.corr_nb), np.int32)
+        # STTC on the same pairs: spike times of their neurons only
+        self.sttc = SttcCollector(self.pairs, N, T, self.n_steps, self.dt, cfg.sttc_dt_s)
         # raster sample
         keep = np.unique(np.linspace(0, N - 1, min(N, cfg.raster_neurons)).round().astype(np.int64))
         self.raster_rank = np.full(N, -1, np.int64)
@@ -127,6 +130,7 @@ class SpikePass:
         sl = self.slot[n]
         m = (sl >= 0) & (s < self.corr_nb * self.corr_b)
         np.add.at(self.corr_c, (sl[m], t[m] * self.corr_nb + s[m] // self.corr_b), 1)
+        self.sttc.add(t, n, s)
         self._raster(t, n, s)
 
     def _trains(self, key, n, s) -> None:
@@ -268,6 +272,7 @@ class SpikePass:
                 "fano_windows_s": np.array(self.cfg.fano_windows_s, float),
                 "fano": np.array([fano[float(w)] for w in self.cfg.fano_windows_s]).reshape(-1, N),
                 "chi2": chi2, "pairs": self.pairs, "rho": rho,
+                "sttc": self.sttc.finish(), "sttc_delta_s": self.sttc.delta_s,
                 "bursts_per_neuron": self.bursts.copy(), "burst_spikes": self.burst_spikes,
                 "raster_t": rt, "raster_rank": rr.astype(np.int64), "raster_neuron": rn.astype(np.int64),
                 "raster_n": self.raster_n, "raster_window_s": self.raster_t,

@@ -77,6 +77,14 @@ def test_validation_targets(synthetic):
     assert abs(g["cv_isi"]["mean"] - 0.5) < 0.05                         # gamma-4: 1/sqrt(4)
     assert abs(c["count_correlation"]["mean"] - 0.2) < 0.05              # set correlation recovered
     assert abs(c["chi2_synchrony"] - (1 + 29 * 0.2) / 30) < 0.03         # Golomb chi^2 = (1 + (N-1) c) / N
+    # STTC (+-5 ms, the 200 sampled pairs): independent Poisson ~0; common source clearly positive
+    assert a["sttc"]["delta_s"] == pytest.approx(0.005) and a["sttc"]["n_pairs"] == 200
+    assert abs(a["sttc"]["mean"]) < 0.01                                 # measured ~0.001
+    # common source (each train keeps a mother spike with prob c = 0.2, 20 Hz): T = 1 - exp(-2 r dt_w),
+    # P = 1 - (1 - c)(1 - T) (the shared spike, else an unrelated one in the window): STTC = (P - T) / (1 - P T)
+    T_ = 1 - np.exp(-2 * 20.0 * 0.005)
+    P_ = 1 - 0.8 * (1 - T_)
+    assert abs(c["sttc"]["mean"] - (P_ - T_) / (1 - P_ * T_)) < 0.015    # 0.175 expected; measured 0.174
 
 
 def test_streamed_equals_array_functions_and_out_of_order_fallback(synthetic, tmp_path):
@@ -89,6 +97,8 @@ def test_streamed_equals_array_functions_and_out_of_order_fallback(synthetic, tm
     ff = S.fano_factor(t, n, s, **arr, windows_s=[0.1])[1][0]
     assert g["fano"]["0.1s"] == pytest.approx(ff, rel=1e-12)
     assert g["chi2_synchrony"] == pytest.approx(S.chi_synchrony(t, n, s, **arr, bin_s=0.02), rel=1e-12)
+    _, x = S.spike_time_tiling(t, n, s, **arr, delta_s=cfg.sttc_dt_s, n_pairs=cfg.n_pairs, seed=cfg.seed)
+    assert g["sttc"]["mean"] == pytest.approx(np.nanmean(x), rel=1e-12) and g["sttc"]["n_valid"] == 200
     b = S.detect_bursts(t, n, s, N, DT, cfg.burst_max_isi_s, cfg.burst_min_spikes)
     assert g["bursts"]["total"] == b.n_spikes.size
     # the same spikes stored neuron by neuron (not in time order): loaded fallback, same numbers
@@ -96,7 +106,7 @@ def test_streamed_equals_array_functions_and_out_of_order_fallback(synthetic, tm
     m2 = analyse(p2, None, cfg=cfg)
     g2 = m2["populations"]["g"]
     assert g2["streamed"] is False
-    for key in ("cv_isi", "lv_isi", "fano", "bursts", "count_correlation"):
+    for key in ("cv_isi", "lv_isi", "fano", "bursts", "count_correlation", "sttc"):
         assert json.dumps(g2[key]) == json.dumps(g[key]) or all(
             np.isclose(x, y) for x, y in zip(_nums(g2[key]), _nums(g[key]))), key
 
@@ -119,6 +129,11 @@ def test_weights_metrics_and_outputs(synthetic):
     files = json.loads((out / "metrics.json").read_text())["figures"]
     assert len(files) == 4 * 3 + 4 and all((out / f).stat().st_size > 5000 for f in files)
     assert (out / "report.html").exists() and not list(out.glob("*.tmp"))
+    html = (out / "report.html").read_text()
+    st = m["populations"]["c"]["sttc"]
+    assert f"STTC, Δt = 5 ms, 200 pairs (mean)</th><td>{st['mean']:.4g}</td>" in html
+    assert json.loads((out / "metrics.json").read_text())["populations"]["c"]["sttc"]["mean"] == st["mean"]
+    assert r["communities"]["multilayer_sbm"]["layer_mode"] == "snapshots"               # the default
 
 
 def test_is_bimodal_rejects_skewed_unimodal():
@@ -196,3 +211,58 @@ def test_multiplicative_stdp_run_reported_unimodal(multiplicative_run):
     m = analyse(multiplicative_run[0], None, projs=["syn"], pops=[], n_boot=0)
     last = m["projections"]["syn"]["snapshots"][-1]
     assert not last["bimodal"] and last["bimodality_coefficient"] < 5 / 9     # measured ~0.34
+
+
+# ----------------------------------------------------------------------------- multi-layer SBM on E/I sub-graphs
+
+def _ei_run(path, n=300, p_in=0.12, p_out=0.03, is_exc=True, seed=0):
+    """One snapshot of a recurrent projection on n neurons (80 % excitatory): two planted blocks with
+    connection probability p_in inside and p_out between (p_in = p_out: no blocks). E weights in
+    [0.6, 1], I weights in [-4, -2.5], so each layer's strong threshold (0.5 x its max |w|) keeps all."""
+    rng = np.random.default_rng(seed)
+    exc = rng.random(n) < 0.8
+    g = rng.integers(0, 2, n)
+    a = rng.random((n, n)) < np.where(g[:, None] == g[None], p_in, p_out)
+    np.fill_diagonal(a, False)
+    pre, post = np.nonzero(a)
+    w = np.where(exc[pre], rng.uniform(0.6, 1.0, pre.size), -rng.uniform(2.5, 4.0, pre.size))
+    with RunWriter(path, spec_text="", seed=0, dt=DT, n_steps=N_STEPS, n_trials=1, populations={"a": n},
+                   projections={"rec": ("a", "a")}, versions={}) as wr:
+        if is_exc:
+            wr.add_population_data("a", "is_exc", exc.astype(np.uint8))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(pre, minlength=n))])
+        wr.add_weights("rec", N_STEPS, indptr, post.astype(np.uint32), w.astype(np.float32))
+    return path
+
+
+def test_sbm_on_ei_layers_planted_two_blocks(tmp_path):
+    """E and I sub-graphs of a planted two-block network: K = 2 (blocks fitted per (community, E/I type),
+    so the E/I types alone do not count), random baseline K = 1; without blocks K = 1."""
+    kw = dict(pops=[], projs=["rec"], n_boot=0, sbm_layers="ei", max_graph_nodes=300)
+    sb = analyse(_ei_run(tmp_path / "planted.h5"), None, **kw)["projections"]["rec"]["communities"]["multilayer_sbm"]
+    assert sb["layer_mode"] == "ei" and sb["n_layers"] == 2 and sb["n_nodes"] == 300
+    assert sb["k_hat"] == 2 and sb["baseline_k_hat"] == 1
+    assert sb["stats"][0] > 30 and sb["stats"][1] < sb["threshold"]          # measured 75.7, -9.5; threshold 4.61
+    assert sb["layer_thresholds"]["E"] < 0.5 and sb["layer_thresholds"]["I"] > 1.25
+    flat = analyse(_ei_run(tmp_path / "flat.h5", p_in=0.075, p_out=0.075), None, **kw)
+    assert flat["projections"]["rec"]["communities"]["multilayer_sbm"]["k_hat"] == 1
+    assert flat["config"]["sbm_layers"] == "ei"
+
+
+def test_sbm_ei_errors_and_cli(tmp_path, capsys):
+    noexc = _ei_run(tmp_path / "noexc.h5", is_exc=False)
+    with pytest.raises(ValueError, match="is_exc"):
+        analyse(noexc, tmp_path / "o1", pops=[], projs=["rec"], sbm_layers="ei")
+    assert not (tmp_path / "o1").exists()
+    with pytest.raises(ValueError, match="sbm_layers must be one of snapshots, ei"):
+        analyse(noexc, None, sbm_layers="E/I")
+    capsys.readouterr()
+    assert main(["analyse", str(noexc), "-o", str(tmp_path / "o2"), "-q", "--sbm-layers", "ei"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is_exc" in err
+    path = _ei_run(tmp_path / "ok.h5")
+    assert main(["analyse", str(path), "-o", str(tmp_path / "o3"), "-q", "--n-boot", "0", "--sbm-layers", "ei"]) == 0
+    m = json.loads((tmp_path / "o3" / "metrics.json").read_text())
+    assert m["projections"]["rec"]["communities"]["multilayer_sbm"]["k_hat"] == 2
+    html = (tmp_path / "o3" / "report.html").read_text()
+    assert "layers: E/I sub-graphs (random baseline)</th><td>K = 2 on 300" in html
