@@ -88,29 +88,33 @@ def reference(net, n_steps):
     {"dist": "uniform", "low": 8e-4, "high": 3e-3},      # chunks of eight steps
 ])
 def test_engine_equals_dense_reference_spike_for_spike(delay):
-    spec = small_spec(delay)
-    _check_against_reference(spec)
+    got, ref_spikes, w, ref_w, w0 = _engine_and_reference(small_spec(delay))
+    assert len(ref_spikes) > 200, "the test network must be active"
+    assert got == sorted(ref_spikes)
+    np.testing.assert_allclose(w, ref_w, rtol=0, atol=1e-12)
+    assert not np.allclose(ref_w, w0)  # STDP did change weights
 
 
 def test_engine_equals_reference_with_several_spikes_per_neuron_and_chunk():
     """No refractory period and chunks of 30 steps: neurons fire repeatedly within a chunk, so the rules take
     their general path (spike slots per neuron, weight updates sorted in time)."""
     spec = small_spec({"dist": "uniform", "low": 3e-3, "high": 4e-3}, t_ref=0.0, amp=6.0, duration=0.1)
-    _check_against_reference(spec, min_repeats=50)
+    got, ref_spikes, w, ref_w, w0 = _engine_and_reference(spec)
+    chunk_neuron = [(s // 30, n) for s, n in ref_spikes]
+    assert len(chunk_neuron) - len(set(chunk_neuron)) >= 50  # repeated spikes within 30-step windows
+    assert got == sorted(ref_spikes)
+    np.testing.assert_allclose(w, ref_w, rtol=0, atol=1e-12)
+    assert not np.allclose(ref_w, w0)
 
 
-def _check_against_reference(spec, min_repeats=0):
+def _engine_and_reference(spec):
+    """(engine spikes sorted as (step, neuron), reference spikes, engine weights, reference weights, initial)."""
     net = realise(spec)
     r = NativeEngine(net, dtype=torch.float64).run(keep_spikes=True)
     ref_spikes, ref_w = reference(net, spec.n_steps)
     trial, neuron, step = r.spikes["net"]
     got = sorted(zip(step.tolist(), neuron.tolist()))
-    assert len(ref_spikes) > 200, "the test network must be active"
-    chunk_neuron = [(s // 30, n) for s, n in ref_spikes]
-    assert len(chunk_neuron) - len(set(chunk_neuron)) >= min_repeats  # repeated spikes within 30-step windows
-    assert got == sorted(ref_spikes)
-    np.testing.assert_allclose(r.weights["rec"][2][0], ref_w, rtol=0, atol=1e-12)
-    assert not np.allclose(ref_w, net.projections["rec"].csr.weights)  # STDP did change weights
+    return got, ref_spikes, r.weights["rec"][2][0], ref_w, net.projections["rec"].csr.weights
 
 
 def test_same_seed_bit_identical_different_seed_differs_and_trials_independent():
