@@ -52,6 +52,7 @@ import torch
 from torch import nn
 
 from neurokit_bdh.neurons import lif
+from neurokit_bdh.neurons.base import scan
 from neurokit_bdh.neurons.lif import LIFParams, LIFState
 from neurokit_bdh.neurons.surrogate import DEFAULT_ALPHA
 
@@ -108,14 +109,7 @@ class _BackendLIF(nn.Module):
         _check_time_major(x)
         if state is None:
             state = self.init_state(x.shape[1:], device=x.device, dtype=x.dtype)
-        zs, vs = [], []
-        for t in range(x.shape[0]):
-            z, state = self.step(x[t], state)
-            zs.append(z)
-            if record_v:
-                vs.append(self.membrane(state))
-        z = torch.stack(zs)  # (T, B, N)
-        return (z, torch.stack(vs), state) if record_v else (z, state)
+        return scan(self.step, x, state, record=self.membrane if record_v else None)  # z (T, B, N)
 
     def extra_repr(self) -> str:
         return f"params={self.params}, dt={self.dt:g}, surrogate={self.surrogate!r}"

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from neurokit_bdh.neurons import lif
+from neurokit_bdh.neurons.base import scan
 from neurokit_bdh.neurons.lif import LIFParams, LIFState
 from neurokit_bdh.neurons.surrogate import SURROGATES
 
@@ -102,14 +103,8 @@ class LIF(nn.Module):
 
             z, v, i = lif_multistep(x, state.v, state.i, self.coef, self.surrogate)
             return z, LIFState(v, i, state.ref)  # no refractoriness: ref is untouched
-        zs, vs = [], []
-        for t in range(x.shape[0]):
-            z, state = lif.step(x[t], state, self.coef, surrogate=self.surrogate)
-            zs.append(z)
-            if record_v:
-                vs.append(state.v)
-        z = torch.stack(zs)  # (T, B, N)
-        return (z, torch.stack(vs), state) if record_v else (z, state)
+        return scan(lambda xt, s: lif.step(xt, s, self.coef, surrogate=self.surrogate), x, state,
+                    record=(lambda s: s.v) if record_v else None)  # z (T, B, N)
 
     def step(self, x: torch.Tensor, state: LIFState | None = None):
         """One step: input (B, N) -> ``(spikes, state)``, the fused single-step kernel where ``forward``
@@ -144,12 +139,11 @@ class LI(nn.Module):
         _check_time_major(x)
         if state is None:
             state = lif.init_state(self.params, x.shape[1:], device=x.device, dtype=x.dtype)
-        v, i, ref = state
-        vs = []
-        for t in range(x.shape[0]):
-            v, i, _ = lif.integrate(x[t], v, i, ref, self.coef)
-            vs.append(v)
-        return torch.stack(vs), LIFState(v, i, ref)  # (T, B, N)
+        def step(xt, s):
+            v, i, _ = lif.integrate(xt, s.v, s.i, s.ref, self.coef)
+            return v, LIFState(v, i, s.ref)
+
+        return scan(step, x, state)  # membrane (T, B, N)
 
     def extra_repr(self) -> str:
         return f"params={self.params}, dt={self.dt:g}"

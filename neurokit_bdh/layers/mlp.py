@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from neurokit_bdh.neurons.base import scan
 from neurokit_bdh.neurons.lif import LIFParams, LIFState
 
 from .backends import lif_layer
@@ -76,12 +77,13 @@ class RecurrentLIF(nn.Module):
         else:
             s, z = state
         w = self.recurrent.effective_weight()
-        zs = []
-        for t in range(x.shape[0]):
-            u = torch.addmm(x[t], z, w.t())
-            z, s = self.lif.step(u, s)  # the fused single-step kernel on CUDA for the native backend
-            zs.append(z)
-        return torch.stack(zs), (s, z)  # (T, B, N)
+
+        def step(xt, state):  # the fused single-step kernel on CUDA for the native backend
+            s, z = state
+            z, s = self.lif.step(torch.addmm(xt, z, w.t()), s)
+            return z, (s, z)
+
+        return scan(step, x, (s, z))  # spikes (T, B, N), (lif_state, last_spikes)
 
 
 class SpikingMLP(nn.Module):

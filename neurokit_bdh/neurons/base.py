@@ -75,6 +75,25 @@ class NeuronModel:
     shortest_tau: Callable[[Any], float]
 
 
+def scan(step: Callable, x: torch.Tensor, state, record: Callable | None = None):
+    """The one time loop: ``step(x[t], state) -> (out_t, state)`` for t = 0..T-1 over a time-major ``x``.
+
+    Returns ``(out (T, ...), state)``, or ``(out, rec (T, ...), state)`` where ``record(state)`` is stacked
+    after every step. Differentiable when ``step`` is.
+    """
+    if x.dim() < 2:
+        raise ValueError(f"x: expected a time-major tensor (T, ...), got shape {tuple(x.shape)}")
+    outs, recs = [], []
+    for t in range(x.shape[0]):
+        out, state = step(x[t], state)
+        outs.append(out)
+        if record is not None:
+            recs.append(record(state))
+    if record is not None:
+        return torch.stack(outs), torch.stack(recs), state
+    return torch.stack(outs), state
+
+
 def run_steps(model: NeuronModel, x: torch.Tensor, state: NamedTuple, coef: NamedTuple,
               i_ext=None, surrogate: str | None = None):
     """Multi-step form: feed a time-major input ``x`` of shape (T, B, N); return spikes (T, B, N) and the final state.
@@ -82,11 +101,7 @@ def run_steps(model: NeuronModel, x: torch.Tensor, state: NamedTuple, coef: Name
     ``i_ext``: None, one current for every step, or a sequence of T per-step currents (each may be None).
     Differentiable end to end when ``surrogate`` names a surrogate gradient.
     """
-    if x.dim() < 2:
-        raise ValueError(f"x: expected a time-major tensor (T, ...), got shape {tuple(x.shape)}")
-    per_step = isinstance(i_ext, (list, tuple))
-    out = []
-    for t in range(x.shape[0]):
-        z, state = model.step(x[t], state, coef, i_ext=i_ext[t] if per_step else i_ext, surrogate=surrogate)
-        out.append(z)
-    return torch.stack(out), state  # (T, B, N)
+    if isinstance(i_ext, (list, tuple)):
+        currents = iter(i_ext)
+        return scan(lambda xt, s: model.step(xt, s, coef, i_ext=next(currents), surrogate=surrogate), x, state)
+    return scan(lambda xt, s: model.step(xt, s, coef, i_ext=i_ext, surrogate=surrogate), x, state)
