@@ -60,9 +60,15 @@ except ImportError:  # pragma: no cover - exercised only where triton is absent
     tl = types.SimpleNamespace(constexpr=None)  # lets the kernel sources below be defined
 
 CHUNK = 16  # steps between state checkpoints (forward) = steps recomputed in registers per backward chunk
-# (BLOCK, num_warps) per kernel, from a sweep on an H100 at the benchmark shapes (T=256, B=32, N=65536 and
-# T=100, B=64, N=16384): within ±3% of the best of 8–16 steps × 64–1024 neurons per program.
-TUNING = {"fwd": (512, 4), "bwd": (256, 4), "step": (1024, 4)}
+INFER_CHUNK = {"infer": 8, "infer_u8": 16}  # steps loaded ahead without checkpoints (fp32 / 1-byte spikes)
+# (BLOCK, num_warps) per kernel from a sweep on an H100 at the benchmark shapes (T=256, B=32, N=65536 and
+# T=100, B=64, N=16384) over 128–2048 neurons × 1–8 warps × 8–32 steps per chunk (benchmarks/
+# lif_kernel_sweep.py retunes them for another GPU). Achieved bandwidth as a fraction of a device copy's: forward with checkpoints 94 % / 92 %
+# (4 warps per 512 neurons before: 87 % / 81 %), backward 96 % / 92 %, inference with uint8 spikes 98 % /
+# 89 %, with fp32 spikes 95 % / 93 %. Several elements per thread keep more loads in flight than more
+# warps do; 32-step chunks cost registers (and spills) for 0.25 B per neuron-step less traffic and lost;
+# evict-first / streaming cache hints cost 3–6 % (same sweep on an H200).
+TUNING = {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2), "step": (1024, 4)}
 MIN_PROGRAMS = 1024  # smaller blocks for small layers, so that every SM gets work
 SURROGATE_CODES = {None: 0, "atan": 1, "fast_sigmoid": 2, "superspike": 2, "triangular": 3}
 SPIKE_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.uint8, torch.int8, torch.bool)
@@ -206,15 +212,20 @@ def _bwd_kernel(x_ptr, gz_ptr, gx_ptr, ckv_ptr, cki_ptr, gvT_ptr, giT_ptr, gv0_p
                 c_v, c_0, c_i, a_i, v_th, v_reset, jump, k1, k2,
                 K: tl.constexpr, BLOCK: tl.constexpr, DELTA: tl.constexpr, HAS_C0: tl.constexpr,
                 HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, DETACH: tl.constexpr, SURR: tl.constexpr,
-                FMA: tl.constexpr):
+                FMA: tl.constexpr, FINAL_GRAD: tl.constexpr):
     # LAST = (chunks-1)·K·M (first element of the last chunk), LASTC = (chunks-1)·M, KM = K·M.
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
-    gv = tl.load(gvT_ptr + off, mask=m, other=0.0)
+    if FINAL_GRAD:  # gradients reach the final state (else they are zero: nothing to read)
+        gv = tl.load(gvT_ptr + off, mask=m, other=0.0)
+    else:
+        gv = tl.full([BLOCK], 0.0, tl.float32)
     if DELTA:
         gi = gv
-    else:
+    elif FINAL_GRAD:
         gi = tl.load(giT_ptr + off, mask=m, other=0.0)
+    else:
+        gi = tl.full([BLOCK], 0.0, tl.float32)
     xp = x_ptr + off + LAST
     hp = gx_ptr + off + LAST
     gp = gz_ptr + off + LAST
@@ -419,6 +430,7 @@ def _block(kind: str, M: int) -> tuple[int, int]:
     block, warps = TUNING[kind]
     while block > 128 and triton.cdiv(M, block) < MIN_PROGRAMS:
         block //= 2
+        warps = max(1, warps // 2)  # keep whole warps busy as the block shrinks
     return min(block, max(16, triton.next_power_of_2(M))), warps
 
 
@@ -433,16 +445,18 @@ def _flags(cfg: _Config):
 def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     """x (T, M), v0/i0 (M,) -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
     T, M = x.shape
-    n_chunks = triton.cdiv(T, cfg.chunk)
+    kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
+    K = cfg.chunk if save else INFER_CHUNK[kind]  # without checkpoints K is only the load-ahead depth
+    n_chunks = triton.cdiv(T, K)
     vT = torch.empty_like(v0)
     iT = v0 if cfg.delta else torch.empty_like(v0)
     ckv = x.new_empty((n_chunks, M)) if save else x  # (chunks, M); x is an unused stand-in pointer
     cki = x.new_empty((n_chunks, M)) if save and not cfg.delta else ckv
-    block, warps = _block("fwd", M)
+    block, warps = _block(kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
     kern[(triton.cdiv(M, block),)](
         x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, n_chunks, *_coefs(cfg),
-        K=cfg.chunk, BLOCK=block, SAVE=save, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
+        K=K, BLOCK=block, SAVE=save, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
     return vT, (None if cfg.delta else iT), ((ckv, cki) if save else None)
 
 
@@ -464,18 +478,23 @@ class _MultiStep(torch.autograd.Function):
         x, ckv, cki = ctx.saved_tensors
         T, M = x.shape
         gz = torch.zeros_like(x) if gz is None else gz.contiguous()
-        gvT = torch.zeros_like(ckv[0]) if gvT is None else gvT.contiguous()
-        giT = gvT if cfg.delta else (torch.zeros_like(gvT) if giT is None else giT.contiguous())
+        final = gvT is not None or giT is not None
+        if final:
+            zeros = torch.zeros_like(ckv[0])
+            gvT = zeros if gvT is None else gvT.contiguous()
+            giT = gvT if cfg.delta else (zeros if giT is None else giT.contiguous())
+        else:  # placeholders: the kernel reads no final-state gradient
+            gvT = giT = ckv[0]
         gx = torch.empty_like(x)
-        gv0 = torch.empty_like(gvT)
-        gi0 = gv0 if cfg.delta else torch.empty_like(gvT)
+        gv0 = torch.empty_like(ckv[0])
+        gi0 = gv0 if cfg.delta else torch.empty_like(gv0)
         n_chunks = triton.cdiv(T, cfg.chunk)
         block, warps = _block("bwd", M)
         kern = _build(cfg.interpret)["_bwd_kernel"]
         kern[(triton.cdiv(M, block),)](
             x, gz, gx, ckv, cki, gvT, giT, gv0, gi0, T, M, n_chunks, (n_chunks - 1) * cfg.chunk * M, (n_chunks - 1) * M,
-            cfg.chunk * M, *_coefs(cfg), cfg.k1, cfg.k2, K=cfg.chunk, BLOCK=block, DETACH=cfg.detach,
-            SURR=cfg.surr, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
+            cfg.chunk * M, *_coefs(cfg), cfg.k1, cfg.k2, K=cfg.chunk, BLOCK=block,
+            DETACH=cfg.detach, FINAL_GRAD=final, SURR=cfg.surr, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
         return None, gx, gv0, (None if cfg.delta else gi0)
 
 

@@ -68,6 +68,26 @@ def test_multistep_matches_torch_path(neuron, surrogate, detach):
     assert got[3][0].abs().max() > 0
 
 
+@pytest.mark.parametrize("uses", ["z", "z+v", "z+i", "v"])
+@pytest.mark.parametrize("neuron", ["delta-to_value", "current-to_value"])
+def test_gradients_when_only_some_outputs_are_used(neuron, uses):
+    """Outputs the loss ignores send no gradient (None to the backward): the kernel treats those as zero."""
+    p = LIFParams(**NEURONS[neuron])
+    x, v0, i0, gz, gv, gi = _inputs(21, 2, 19, seed=7)
+    weights = {"z": gz if "z" in uses else 0 * gz, "v": gv if "v" in uses else 0 * gv,
+               "i": gi if "i" in uses else 0 * gi}
+    results = []
+    for kernel in ("torch", "triton"):
+        xx, vv, ii = (t.detach().clone().requires_grad_() for t in (x, v0, i0))
+        z, s = LIF(p, 1e-3, "atan", kernel=kernel)(xx, lif.LIFState(vv, ii, torch.zeros_like(vv)))
+        parts = {"z": (z * weights["z"]).sum(), "v": (s.v * weights["v"]).sum(), "i": (s.i * weights["i"]).sum()}
+        loss = sum(parts[k] for k in uses.split("+"))  # only the used outputs enter the graph
+        results.append(torch.autograd.grad(loss, (xx, vv), allow_unused=True))
+    for a, b, name in zip(results[1], results[0], ("dx", "dv0")):
+        _close(a, b, name)
+    assert results[1][0].abs().max() > 0
+
+
 @pytest.mark.parametrize("chunk", [1, 4, 7, 32])
 def test_checkpoint_interval_does_not_change_results(chunk):
     """Backward recomputes each chunk from its checkpoint: any chunk length gives the same answer."""
