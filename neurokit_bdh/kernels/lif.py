@@ -41,6 +41,7 @@ says why a coefficient set is refused, and the LIF layer then uses the torch pat
 [0.0, 1.0, 0.0]
 """
 # No ``from __future__ import annotations``: Triton < 3.8 needs the ``tl.constexpr`` annotations as objects.
+import functools
 import math
 import os
 import threading
@@ -327,6 +328,9 @@ def _build(interpret: bool) -> dict:
     """Triton functions for one mode, in their own namespace (helpers resolve to the same mode)."""
     if triton is None:
         raise ImportError("the fused LIF kernels need triton: pip install 'neurokit-bdh[dev]' (Linux)")
+    built = _BUILT.get(interpret)
+    if built is not None:
+        return built
     with _LOCK:
         if interpret not in _BUILT:
             ns = dict(globals())
@@ -426,12 +430,17 @@ def _make_config(coef: LIFCoef, surrogate, alpha, device: torch.device, chunk: i
                    fma=_fma_mode(device), interpret=device.type == "cpu", chunk=chunk)
 
 
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)  # not triton.cdiv: a jit function, ~5 µs per call outside a kernel
+
+
+@functools.lru_cache(maxsize=256)
 def _block(kind: str, M: int) -> tuple[int, int]:
     block, warps = TUNING[kind]
-    while block > 128 and triton.cdiv(M, block) < MIN_PROGRAMS:
+    while block > 128 and _cdiv(M, block) < MIN_PROGRAMS:
         block //= 2
         warps = max(1, warps // 2)  # keep whole warps busy as the block shrinks
-    return min(block, max(16, triton.next_power_of_2(M))), warps
+    return min(block, max(16, 1 << (M - 1).bit_length())), warps
 
 
 def _coefs(cfg: _Config):
@@ -447,14 +456,14 @@ def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
     K = cfg.chunk if save else INFER_CHUNK[kind]  # without checkpoints K is only the load-ahead depth
-    n_chunks = triton.cdiv(T, K)
+    n_chunks = _cdiv(T, K)
     vT = torch.empty_like(v0)
     iT = v0 if cfg.delta else torch.empty_like(v0)
     ckv = x.new_empty((n_chunks, M)) if save else x  # (chunks, M); x is an unused stand-in pointer
     cki = x.new_empty((n_chunks, M)) if save and not cfg.delta else ckv
     block, warps = _block(kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
-    kern[(triton.cdiv(M, block),)](
+    kern[(_cdiv(M, block),)](
         x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, n_chunks, *_coefs(cfg),
         K=K, BLOCK=block, SAVE=save, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
     return vT, (None if cfg.delta else iT), ((ckv, cki) if save else None)
@@ -488,10 +497,10 @@ class _MultiStep(torch.autograd.Function):
         gx = torch.empty_like(x)
         gv0 = torch.empty_like(ckv[0])
         gi0 = gv0 if cfg.delta else torch.empty_like(gv0)
-        n_chunks = triton.cdiv(T, cfg.chunk)
+        n_chunks = _cdiv(T, cfg.chunk)
         block, warps = _block("bwd", M)
         kern = _build(cfg.interpret)["_bwd_kernel"]
-        kern[(triton.cdiv(M, block),)](
+        kern[(_cdiv(M, block),)](
             x, gz, gx, ckv, cki, gvT, giT, gv0, gi0, T, M, n_chunks, (n_chunks - 1) * cfg.chunk * M, (n_chunks - 1) * M,
             cfg.chunk * M, *_coefs(cfg), cfg.k1, cfg.k2, K=cfg.chunk, BLOCK=block,
             DETACH=cfg.detach, FINAL_GRAD=final, SURR=cfg.surr, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
@@ -567,7 +576,7 @@ class _Step(torch.autograd.Function):
         z, vo, h = torch.empty_like(x), torch.empty_like(x), torch.empty_like(x)
         io = vo if cfg.delta else torch.empty_like(x)
         block, warps = _block("step", M)
-        _build(cfg.interpret)["_step_fwd_kernel"][(triton.cdiv(M, block),)](
+        _build(cfg.interpret)["_step_fwd_kernel"][(_cdiv(M, block),)](
             x, v, v if cfg.delta else i, z, vo, io, h, M, *_coefs(cfg), BLOCK=block, SAVE=True,
             **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
         ctx.cfg = cfg
@@ -588,7 +597,7 @@ class _Step(torch.autograd.Function):
         gx, gv = torch.empty_like(h), torch.empty_like(h)
         gi = gv if cfg.delta else torch.empty_like(h)
         block, warps = _block("step", M)
-        _build(cfg.interpret)["_step_bwd_kernel"][(triton.cdiv(M, block),)](
+        _build(cfg.interpret)["_step_bwd_kernel"][(_cdiv(M, block),)](
             h, gz, gvo, gio, gx, gv, gi, M, cfg.c_v, cfg.c_i, cfg.a_i, cfg.v_th, cfg.v_reset, cfg.jump,
             cfg.k1, cfg.k2, BLOCK=block, DELTA=cfg.delta, SUBTRACT=cfg.subtract, DETACH=cfg.detach, SURR=cfg.surr,
             num_warps=warps, enable_fp_fusion=False)
