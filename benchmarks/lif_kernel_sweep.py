@@ -2,8 +2,8 @@
 
 Times each kernel alone (``triton.testing.do_bench``, median) at the benchmark shapes, reports the
 achieved bandwidth as a fraction of a device-to-device copy, and prints the settings that minimise the
-summed time over the shapes as the ``CHUNK`` / ``INFER_CHUNK`` / ``TUNING`` lines of
-``neurokit_bdh/kernels/lif.py``. The forward (with checkpoints) and the backward must share one chunk
+summed time over the shapes as an entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by
+a substring of the GPU's name). The forward (with checkpoints) and the backward must share one chunk
 length, so those two are chosen together. Kernels compile in parallel worker processes first.
 
     python benchmarks/lif_kernel_sweep.py [--shapes 256x2097152 100x1048576] [--json out.json]
@@ -133,9 +133,10 @@ def main(argv=None):
     print("best:")
     for kind, c, t in (("fwd", fc, ft), ("bwd", bc, bt), ("infer", ic, it), ("infer_u8", uc, ut)):
         show(kind, c, t)
-    print(f"\nCHUNK = {k}\nINFER_CHUNK = {{\"infer\": {ic[2]}, \"infer_u8\": {uc[2]}}}\n"
-          f"TUNING = {{\"fwd\": {fc[:2]}, \"bwd\": {bc[:2]}, \"infer\": {ic[:2]}, \"infer_u8\": {uc[:2]}, "
-          f"\"step\": {K.TUNING['step']}}}")
+    step = K.TUNINGS[K.DEFAULT_TUNING].blocks["step"]
+    print(f"\nTUNINGS entry for {torch.cuda.get_device_name()}:\n"
+          f"    Tuning({k}, {{\"fwd\": {fc[:2]}, \"bwd\": {bc[:2]}, \"infer\": {ic[:2]}, \"infer_u8\": {uc[:2]}, "
+          f"\"step\": {step}}},\n           {{\"infer\": {ic[2]}, \"infer_u8\": {uc[2]}}})")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"device": torch.cuda.get_device_name(), "copy_GBps": copy, "rows": rows}, fh, indent=1)

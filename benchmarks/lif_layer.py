@@ -226,6 +226,7 @@ def run_shape(T, B, N, reps, impls, only=None):
 
 def print_table(T, B, N, rows, bw):
     sj = rows.get("spikingjelly LIFNode (multi-step)", {})
+    sj = {} if "status" in sj else sj
     floor = bw / FLOOR_BYTES["fwd+bwd"] / 1e9
     print(f"\n| implementation (T={T}, B={B}, N={N}) | fwd+bwd G/s | vs spikingjelly | % floor "
           f"| each call synchronised: G/s | vs spikingjelly | fwd-only G/s | % floor |")
@@ -246,7 +247,7 @@ def print_table(T, B, N, rows, bw):
         print(f"| {label} | " + " | ".join(cells) + " |")
     ours = rows.get("neurokit triton (delta)", {})
     inf = rows.get("neurokit triton (delta, uint8 spikes)", {}).get("fwd")
-    if ours:
+    if "fwd+bwd" in ours:
         vs_sj = (f"ours/spikingjelly = {ours['fwd+bwd'] / sj['fwd+bwd']:.2f} pipelined, "
                  f"{ours['fwd+bwd synced'] / sj['fwd+bwd synced']:.2f} synchronised (≥ 1.2)" if sj
                  else "spikingjelly not run")

@@ -17,13 +17,13 @@ associated differently): relative 1e-5 on the tests' shapes.
 
 Memory traffic (fp32, per neuron-step; the floor the issue quotes is 20 B):
 
-* forward with autograd: read x, write z (8 B) + one state checkpoint every ``CHUNK`` = 16 steps
-  (0.25 B per state variable);
+* forward with autograd: read x, write z (8 B) + one state checkpoint every ``chunk`` steps (16 on an
+  H100, 8 on an H200: ``TUNINGS``), 4/chunk B per state variable;
 * backward: per chunk, newest first, load the chunk's x and ∂L/∂z, recompute h from the checkpoint
-  into registers (``CHUNK`` values per neuron), then walk the chunk backwards writing ∂L/∂x:
+  into registers (``chunk`` values per neuron), then walk the chunk backwards writing ∂L/∂x:
   read x, read ∂L/∂z, write ∂L/∂x (12 B) + the checkpoint reads;
-* so 20.5 B (delta synapses) or 21 B (current-based) for forward+backward, instead of 24 B when the
-  membrane trace is stored in fp32 (SpikingJelly's scheme);
+* so 20.5 B (delta synapses, 16-step chunks) or 21 B (current-based) for forward+backward, instead of
+  24 B when the membrane trace is stored in fp32 (SpikingJelly's scheme);
 * inference without autograd: read x, write z: 8 B with fp32 spikes, 5 B with ``spike_dtype=torch.uint8``
   or ``torch.bool``.
 
@@ -60,16 +60,28 @@ except ImportError:  # pragma: no cover - exercised only where triton is absent
     triton = None
     tl = types.SimpleNamespace(constexpr=None)  # lets the kernel sources below be defined
 
-CHUNK = 16  # steps between state checkpoints (forward) = steps recomputed in registers per backward chunk
-INFER_CHUNK = {"infer": 8, "infer_u8": 16}  # steps loaded ahead without checkpoints (fp32 / 1-byte spikes)
-# (BLOCK, num_warps) per kernel from a sweep on an H100 at the benchmark shapes (T=256, B=32, N=65536 and
-# T=100, B=64, N=16384) over 128–2048 neurons × 1–8 warps × 8–32 steps per chunk (benchmarks/
-# lif_kernel_sweep.py retunes them for another GPU). Achieved bandwidth as a fraction of a device copy's: forward with checkpoints 94 % / 92 %
-# (4 warps per 512 neurons before: 87 % / 81 %), backward 96 % / 92 %, inference with uint8 spikes 98 % /
-# 89 %, with fp32 spikes 95 % / 93 %. Several elements per thread keep more loads in flight than more
-# warps do; 32-step chunks cost registers (and spills) for 0.25 B per neuron-step less traffic and lost;
-# evict-first / streaming cache hints cost 3–6 % (same sweep on an H200).
-TUNING = {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2), "step": (1024, 4)}
+
+
+class Tuning(NamedTuple):
+    """Launch settings of the kernels on one kind of GPU (``benchmarks/lif_kernel_sweep.py`` prints them)."""
+    chunk: int         # steps between state checkpoints = steps the backward recomputes in registers at once
+    blocks: dict       # kernel -> (neurons per program, warps)
+    infer_chunk: dict  # steps loaded ahead without checkpoints: fp32 / 1-byte spikes
+
+
+# From the sweep at the benchmark shapes (T=256, B=32, N=65536 and T=100, B=64, N=16384; 128–2048 neurons
+# × 1–8 warps × 8–32 steps), as a fraction of a device copy's bandwidth, 2026-11-25. H100: forward with
+# checkpoints 94 % / 92 % (4 warps per 512 neurons before: 87 % / 81 %), backward 96 % / 92 %, inference
+# with uint8 spikes 98 % / 89 %, fp32 spikes 95 % / 93 %. H200: 94 / 90, 98 / 97, 94 / 82, 94 / 91 %.
+# Several elements per thread keep more loads in flight than more warps do; 32-step chunks need more
+# registers than the 0.25 B per neuron-step they save; evict-first / streaming cache hints cost 3–6 %.
+TUNINGS = {  # GPU name substring -> settings; other GPUs and the CPU interpreter use DEFAULT_TUNING
+    "H100": Tuning(16, {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2), "step": (1024, 4)},
+                   {"infer": 8, "infer_u8": 16}),
+    "H200": Tuning(8, {"fwd": (1024, 8), "bwd": (512, 4), "infer": (1024, 8), "infer_u8": (1024, 2), "step": (1024, 4)},
+                   {"infer": 8, "infer_u8": 16}),
+}
+DEFAULT_TUNING = "H100"
 MIN_PROGRAMS = 1024  # smaller blocks for small layers, so that every SM gets work
 SURROGATE_CODES = {None: 0, "atan": 1, "fast_sigmoid": 2, "superspike": 2, "triangular": 3}
 SPIKE_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.uint8, torch.int8, torch.bool)
@@ -434,9 +446,16 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)  # not triton.cdiv: a jit function, ~5 µs per call outside a kernel
 
 
+@functools.lru_cache(maxsize=None)
+def tuning_key(device: torch.device) -> str:
+    """The ``TUNINGS`` entry for this device."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
+    return next((key for key in TUNINGS if key in name), DEFAULT_TUNING)
+
+
 @functools.lru_cache(maxsize=256)
-def _block(kind: str, M: int) -> tuple[int, int]:
-    block, warps = TUNING[kind]
+def _block(tuning: str, kind: str, M: int) -> tuple[int, int]:
+    block, warps = TUNINGS[tuning].blocks[kind]
     while block > 128 and _cdiv(M, block) < MIN_PROGRAMS:
         block //= 2
         warps = max(1, warps // 2)  # keep whole warps busy as the block shrinks
@@ -455,13 +474,14 @@ def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     """x (T, M), v0/i0 (M,) -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
-    K = cfg.chunk if save else INFER_CHUNK[kind]  # without checkpoints K is only the load-ahead depth
+    tuning = tuning_key(x.device)
+    K = cfg.chunk if save else TUNINGS[tuning].infer_chunk[kind]  # without checkpoints: only the load-ahead depth
     n_chunks = _cdiv(T, K)
     vT = torch.empty_like(v0)
     iT = v0 if cfg.delta else torch.empty_like(v0)
     ckv = x.new_empty((n_chunks, M)) if save else x  # (chunks, M); x is an unused stand-in pointer
     cki = x.new_empty((n_chunks, M)) if save and not cfg.delta else ckv
-    block, warps = _block(kind, M)
+    block, warps = _block(tuning, kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
     kern[(_cdiv(M, block),)](
         x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, n_chunks, *_coefs(cfg),
@@ -498,7 +518,7 @@ class _MultiStep(torch.autograd.Function):
         gv0 = torch.empty_like(ckv[0])
         gi0 = gv0 if cfg.delta else torch.empty_like(gv0)
         n_chunks = _cdiv(T, cfg.chunk)
-        block, warps = _block("bwd", M)
+        block, warps = _block(tuning_key(x.device), "bwd", M)
         kern = _build(cfg.interpret)["_bwd_kernel"]
         kern[(_cdiv(M, block),)](
             x, gz, gx, ckv, cki, gvT, giT, gv0, gi0, T, M, n_chunks, (n_chunks - 1) * cfg.chunk * M, (n_chunks - 1) * M,
@@ -533,7 +553,7 @@ def _check_inputs(x, v, i, coef, time_major: bool):
 
 def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, coef: LIFCoef,
                   surrogate: str | None = None, alpha: float | None = None, spike_dtype: torch.dtype | None = None,
-                  chunk: int = CHUNK):
+                  chunk: int | None = None):
     """Run T LIF steps in one kernel: ``x`` (T, ...) float32 -> ``(z, v_T, i_T)``.
 
     ``v0``/``i0``: the initial membrane and synaptic current (shape ``x.shape[1:]`` or broadcastable;
@@ -541,9 +561,11 @@ def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, co
     input requiring grad, the spikes carry the ``surrogate`` gradient (``alpha`` defaults to
     ``DEFAULT_ALPHA``) and the final state carries gradients back to ``x``, ``v0`` and ``i0``.
     ``spike_dtype`` (default x's dtype): uint8 or bool spikes cut inference traffic from 8 to 5 B per
-    neuron-step; only float spikes can carry a gradient.
+    neuron-step; only float spikes can carry a gradient. ``chunk``: steps between the forward's state
+    checkpoints (default: the device's ``TUNINGS`` entry); results do not depend on it.
     """
     shape, v, i = _check_inputs(x, v0, i0, coef, time_major=True)
+    chunk = TUNINGS[tuning_key(x.device)].chunk if chunk is None else chunk
     cfg = _config(coef, surrogate, alpha, x.device, chunk)
     spike_dtype = x.dtype if spike_dtype is None else spike_dtype
     if spike_dtype not in SPIKE_DTYPES:
@@ -575,7 +597,7 @@ class _Step(torch.autograd.Function):
         M = x.numel()
         z, vo, h = torch.empty_like(x), torch.empty_like(x), torch.empty_like(x)
         io = vo if cfg.delta else torch.empty_like(x)
-        block, warps = _block("step", M)
+        block, warps = _block(tuning_key(x.device), "step", M)
         _build(cfg.interpret)["_step_fwd_kernel"][(_cdiv(M, block),)](
             x, v, v if cfg.delta else i, z, vo, io, h, M, *_coefs(cfg), BLOCK=block, SAVE=True,
             **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
@@ -596,7 +618,7 @@ class _Step(torch.autograd.Function):
         gio = gvo if cfg.delta else (torch.zeros_like(h) if gio is None else gio.contiguous())
         gx, gv = torch.empty_like(h), torch.empty_like(h)
         gi = gv if cfg.delta else torch.empty_like(h)
-        block, warps = _block("step", M)
+        block, warps = _block(tuning_key(h.device), "step", M)
         _build(cfg.interpret)["_step_bwd_kernel"][(_cdiv(M, block),)](
             h, gz, gvo, gio, gx, gv, gi, M, cfg.c_v, cfg.c_i, cfg.a_i, cfg.v_th, cfg.v_reset, cfg.jump,
             cfg.k1, cfg.k2, BLOCK=block, DELTA=cfg.delta, SUBTRACT=cfg.subtract, DETACH=cfg.detach, SURR=cfg.surr,
@@ -612,7 +634,7 @@ def lif_step(x: torch.Tensor, v: torch.Tensor, i: torch.Tensor | None, coef: LIF
     ``lif_multistep``. With delta synapses ``i`` may be None and is returned unchanged.
     """
     shape, v2, i2 = _check_inputs(x, v, i, coef, time_major=False)
-    cfg = _config(coef, surrogate, alpha, x.device, CHUNK)
+    cfg = _config(coef, surrogate, alpha, x.device, 1)  # one step: no chunks
     if x.numel() == 0:
         raise ValueError("x: expected at least one neuron")
     x2 = x.contiguous().reshape(-1)

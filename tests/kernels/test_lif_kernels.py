@@ -68,6 +68,17 @@ def test_multistep_matches_torch_path(neuron, surrogate, detach):
     assert got[3][0].abs().max() > 0
 
 
+def test_tunings_are_valid_launch_settings():
+    """Every GPU entry covers every kernel with whole warps of whole threads; the CPU gets the default."""
+    assert klif.tuning_key(torch.device("cpu")) == klif.DEFAULT_TUNING
+    for key, t in klif.TUNINGS.items():
+        assert set(t.blocks) == {"fwd", "bwd", "infer", "infer_u8", "step"}, key
+        assert set(t.infer_chunk) == {"infer", "infer_u8"} and t.chunk >= 1, key
+        for kind, (block, warps) in t.blocks.items():
+            assert block & (block - 1) == 0 and warps & (warps - 1) == 0, (key, kind)
+            assert block >= 32 * warps, (key, kind)  # at least one neuron per thread
+
+
 @pytest.mark.parametrize("uses", ["z", "z+v", "z+i", "v"])
 @pytest.mark.parametrize("neuron", ["delta-to_value", "current-to_value"])
 def test_gradients_when_only_some_outputs_are_used(neuron, uses):
@@ -101,7 +112,7 @@ def test_checkpoint_interval_does_not_change_results(chunk):
         (gx,) = torch.autograd.grad((z * gz).sum() + (v * gv).sum() + (i * gi).sum(), xx)
         return z, v, i, gx
 
-    ref, got = run(klif.CHUNK), run(chunk)
+    ref, got = run(None), run(chunk)  # None: the default tuning's chunk
     for a, b in zip(got[:3], ref[:3]):
         assert torch.equal(a, b)
     assert torch.equal(got[3], ref[3])  # same operations in the same order: bitwise, not just close
