@@ -200,8 +200,9 @@ def run_shape(T, B, N, reps, impls, only=None):
             with torch.no_grad():
                 f(x)
         try:
-            (t_fb_sync, t_fb), t_f = _sync_time(fwd_bwd, reps), _sync_time(fwd, reps)[1]
+            t_fb_sync, t_fb = _sync_time(fwd_bwd, reps)
             x.grad = None
+            t_f = _sync_time(fwd, reps)[1]
             rows[name] = {"fwd+bwd": n / t_fb / 1e9, "fwd+bwd synced": n / t_fb_sync / 1e9, "fwd": n / t_f / 1e9,
                           "note": note}
         except torch.cuda.OutOfMemoryError:

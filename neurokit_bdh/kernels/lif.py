@@ -61,7 +61,6 @@ except ImportError:  # pragma: no cover - exercised only where triton is absent
     tl = types.SimpleNamespace(constexpr=None)  # lets the kernel sources below be defined
 
 
-
 class Tuning(NamedTuple):
     """Launch settings of the kernels on one kind of GPU (``benchmarks/lif_kernel_sweep.py`` prints them)."""
     chunk: int         # steps between state checkpoints = steps the backward recomputes in registers at once
@@ -76,10 +75,10 @@ class Tuning(NamedTuple):
 # Several elements per thread keep more loads in flight than more warps do; 32-step chunks need more
 # registers than the 0.25 B per neuron-step they save; evict-first / streaming cache hints cost 3–6 %.
 TUNINGS = {  # GPU name substring -> settings; other GPUs and the CPU interpreter use DEFAULT_TUNING
-    "H100": Tuning(16, {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2), "step": (1024, 4)},
-                   {"infer": 8, "infer_u8": 16}),
-    "H200": Tuning(8, {"fwd": (1024, 8), "bwd": (512, 4), "infer": (1024, 8), "infer_u8": (1024, 2), "step": (1024, 4)},
-                   {"infer": 8, "infer_u8": 16}),
+    "H100": Tuning(16, {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2),
+                        "step": (1024, 4)}, {"infer": 8, "infer_u8": 16}),
+    "H200": Tuning(8, {"fwd": (1024, 8), "bwd": (512, 4), "infer": (1024, 8), "infer_u8": (1024, 2),
+                       "step": (1024, 4)}, {"infer": 8, "infer_u8": 16}),
 }
 DEFAULT_TUNING = "H100"
 MIN_PROGRAMS = 1024  # smaller blocks for small layers, so that every SM gets work
@@ -446,10 +445,16 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)  # not triton.cdiv: a jit function, ~5 µs per call outside a kernel
 
 
-@functools.lru_cache(maxsize=None)
 def tuning_key(device: torch.device) -> str:
     """The ``TUNINGS`` entry for this device."""
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
+    if device.type != "cuda":
+        return DEFAULT_TUNING
+    return _cuda_tuning_key(torch.cuda.current_device() if device.index is None else device.index)
+
+
+@functools.lru_cache(maxsize=None)
+def _cuda_tuning_key(index: int) -> str:
+    name = torch.cuda.get_device_name(index)
     return next((key for key in TUNINGS if key in name), DEFAULT_TUNING)
 
 
