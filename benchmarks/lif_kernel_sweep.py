@@ -1,10 +1,11 @@
-"""Tune the fused LIF kernels for this GPU: sweep (neurons per program, warps, steps per chunk) per kernel.
+"""Tune the fused LIF kernels for this GPU: sweep neurons per program, warps and steps per load / checkpoint.
 
 Times each kernel alone (``triton.testing.do_bench``, median) at the benchmark shapes, reports the
 achieved bandwidth as a fraction of a device-to-device copy, and prints the settings that minimise the
 summed time over the shapes as an entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by
-a substring of the GPU's name). The forward (with checkpoints) and the backward must share one chunk
-length, so those two are chosen together. Kernels compile in parallel worker processes first.
+a substring of the GPU's name). The forward (with checkpoints) and the backward must share the
+checkpoint interval, so those two are chosen together; the forward may load two intervals at a time.
+Kernels compile in parallel worker processes first.
 
     python benchmarks/lif_kernel_sweep.py [--shapes 256x2097152 100x1048576] [--json out.json]
 """
@@ -23,38 +24,47 @@ from neurokit_bdh.neurons import LIFParams
 from neurokit_bdh.neurons import lif as nlif
 
 COEF = nlif.discretise(LIFParams(tau_mem=20e-3, tau_syn=0.0), 1e-3)  # the benchmark's delta-synapse neuron
-PROGRAMS = {  # kind -> (neurons per program, warps) candidates; chunks per kind below
+PROGRAMS = {  # kind -> (neurons per program, warps) candidates
     "infer_u8": [(512, 1), (1024, 2), (256, 1), (512, 2), (1024, 4), (128, 1)],
     "infer": [(512, 1), (1024, 8), (256, 1), (512, 2), (1024, 4)],
     "fwd": [(512, 2), (1024, 4), (512, 1), (1024, 8), (128, 1), (256, 2), (512, 4)],
     "bwd": [(128, 1), (256, 2), (512, 4), (1024, 8), (128, 2), (256, 4)],
 }
-CHUNKS = {"infer_u8": (8, 16, 32), "infer": (8, 16), "fwd": (8, 16), "bwd": (8, 16)}
-BYTES = {"infer_u8": lambda k: 5, "infer": lambda k: 8, "fwd": lambda k: 8 + 4 / k, "bwd": lambda k: 12 + 4 / k}
+LOADS = {"infer_u8": (8, 16, 32), "infer": (8, 16)}  # steps loaded at a time (inference: no checkpoints)
+CHECKPOINTS = (8, 16)  # steps between checkpoints, shared by forward and backward; the forward loads 1× or 2×
+BYTES = {"infer_u8": lambda ck: 5, "infer": lambda ck: 8, "fwd": lambda ck: 8 + 4 / ck, "bwd": lambda ck: 12 + 4 / ck}
 
 
 def jobs(shapes):
-    return [(kind, T, M, b, w, k) for T, M in shapes for kind in PROGRAMS
-            for (b, w), k in itertools.product(PROGRAMS[kind], CHUNKS[kind])]
+    """(kind, T, M, neurons per program, warps, steps loaded at a time, steps between checkpoints)."""
+    out = []
+    for (T, M), kind in itertools.product(shapes, PROGRAMS):
+        for (b, w) in PROGRAMS[kind]:
+            if kind in LOADS:
+                out += [(kind, T, M, b, w, n, n) for n in LOADS[kind]]
+            else:
+                loads = (1, 2) if kind == "fwd" else (1,)
+                out += [(kind, T, M, b, w, f * ck, ck) for ck in CHECKPOINTS for f in loads]
+    return out
 
 
 def launch(job, bufs, warm=False):
     """One kernel launch (or compilation only) of ``job`` on the buffers ``bufs``."""
-    kind, T, M, b, w, k = job
-    x, z8, z, ck, gz, gx, v0 = bufs
-    cfg = K._config(COEF, "atan", None, x.device, k)
-    nc = -(-T // k)
+    kind, T, M, b, w, load, ck = job
+    x, z8, z, ckpt, gz, gx, v0 = bufs
+    cfg = K._config(COEF, "atan", None, x.device, ck)
     grid = (-(-M // b),)
     if kind == "bwd":
         f = K._build(False)["_bwd_kernel"]
-        args = (x, gz, gx, ck, ck, v0, v0, v0, v0, T, M, nc, (nc - 1) * k * M, (nc - 1) * M, k * M,
+        nc = -(-T // ck)
+        args = (x, gz, gx, ckpt, ckpt, v0, v0, v0, v0, T, M, nc, (nc - 1) * ck * M, (nc - 1) * M, ck * M,
                 *K._coefs(cfg), cfg.k1, cfg.k2)
-        kw = dict(DETACH=cfg.detach, SURR=cfg.surr, FINAL_GRAD=False)
+        kw = dict(K=ck, DETACH=cfg.detach, SURR=cfg.surr, FINAL_GRAD=False)
     else:
         f = K._build(False)["_fwd_kernel"]
-        args = (x, z8 if kind == "infer_u8" else z, v0, v0, v0, v0, ck, ck, T, M, nc, *K._coefs(cfg))
-        kw = dict(SAVE=kind == "fwd")
-    kw.update(K=k, BLOCK=b, **K._flags(cfg), num_warps=w, enable_fp_fusion=False)
+        args = (x, z8 if kind == "infer_u8" else z, v0, v0, v0, v0, ckpt, ckpt, T, M, -(-T // load), *K._coefs(cfg))
+        kw = dict(K=load, CK=ck, SAVE=kind == "fwd")
+    kw.update(BLOCK=b, **K._flags(cfg), num_warps=w, enable_fp_fusion=False)
     if warm:
         f.warmup(*args, grid=grid, **kw)
     else:
@@ -77,17 +87,17 @@ def time_shape(T, M, js):
     rows = []
     for j in js:
         ms = do_bench(lambda: launch(j, bufs), warmup=20, rep=80, return_mode="median")
-        rows.append(dict(kind=j[0], T=T, M=M, block=j[3], warps=j[4], K=j[5], ms=ms,
-                         GBps=BYTES[j[0]](j[5]) * T * M / ms / 1e6))
+        rows.append(dict(kind=j[0], T=T, M=M, block=j[3], warps=j[4], load=j[5], checkpoint=j[6], ms=ms,
+                         GBps=BYTES[j[0]](j[6]) * T * M / ms / 1e6))
     return rows
 
 
-def best(rows, kind, ks=None):
-    """(block, warps, chunk) minimising the time summed over shapes, each shape's time relative to its best."""
+def best(rows, kind, checkpoint=None):
+    """(block, warps, load, checkpoint) minimising the time summed over shapes, each relative to its best."""
     table = {}
     for r in rows:
-        if r["kind"] == kind and (ks is None or r["K"] in ks):
-            table.setdefault((r["block"], r["warps"], r["K"]), {})[r["T"]] = r["ms"]
+        if r["kind"] == kind and checkpoint in (None, r["checkpoint"]):
+            table.setdefault((r["block"], r["warps"], r["load"], r["checkpoint"]), {})[r["T"]] = r["ms"]
     shapes = {t for v in table.values() for t in v}
     lo = {t: min(v[t] for v in table.values() if t in v) for t in shapes}
     full = {c: v for c, v in table.items() if set(v) == shapes}
@@ -119,24 +129,25 @@ def main(argv=None):
     a_, b_ = torch.empty(2**28, device="cuda"), torch.empty(2**28, device="cuda")
     copy = 2 * a_.numel() * 4 / do_bench(lambda: b_.copy_(a_), warmup=20, rep=200, return_mode="median") / 1e6
     print(f"copy bandwidth {copy:.0f} GB/s")
-    pct = {(r["kind"], r["block"], r["warps"], r["K"], r["T"]): 100 * r["GBps"] / copy for r in rows}
+    pct = {(r["kind"], r["block"], r["warps"], r["load"], r["checkpoint"], r["T"]): 100 * r["GBps"] / copy
+           for r in rows}
 
     def show(kind, c, times):
         cells = ", ".join(f"T={t}: {ms:.3f} ms ({pct[(kind, *c, t)]:.0f} % of copy)" for t, ms in sorted(times.items()))
-        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps: {cells}")
+        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps a load, {c[3]:2d} per checkpoint: {cells}")
     train = []
-    for k in sorted(set(CHUNKS["fwd"]) & set(CHUNKS["bwd"])):
-        (fc, ft), (bc, bt) = best(rows, "fwd", (k,)), best(rows, "bwd", (k,))
-        train.append((sum(ft.values()) + sum(bt.values()), k, (fc, ft), (bc, bt)))
-    _, k, (fc, ft), (bc, bt) = min(train)
+    for ck in CHECKPOINTS:
+        (fc, ft), (bc, bt) = best(rows, "fwd", ck), best(rows, "bwd", ck)
+        train.append((sum(ft.values()) + sum(bt.values()), ck, (fc, ft), (bc, bt)))
+    _, ck, (fc, ft), (bc, bt) = min(train)
     (ic, it), (uc, ut) = best(rows, "infer"), best(rows, "infer_u8")
     print("best:")
     for kind, c, t in (("fwd", fc, ft), ("bwd", bc, bt), ("infer", ic, it), ("infer_u8", uc, ut)):
         show(kind, c, t)
     step = K.TUNINGS[K.DEFAULT_TUNING].blocks["step"]
     print(f"\nTUNINGS entry for {torch.cuda.get_device_name()}:\n"
-          f"    Tuning({k}, {{\"fwd\": {fc[:2]}, \"bwd\": {bc[:2]}, \"infer\": {ic[:2]}, \"infer_u8\": {uc[:2]}, "
-          f"\"step\": {step}}},\n           {{\"infer\": {ic[2]}, \"infer_u8\": {uc[2]}}})")
+          f"    Tuning({ck}, {{\"fwd\": {fc[:2]}, \"bwd\": {bc[:2]}, \"infer\": {ic[:2]}, \"infer_u8\": {uc[:2]}, "
+          f"\"step\": {step}}},\n           {{\"fwd\": {fc[2]}, \"infer\": {ic[2]}, \"infer_u8\": {uc[2]}}})")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"device": torch.cuda.get_device_name(), "copy_GBps": copy, "rows": rows}, fh, indent=1)

@@ -63,9 +63,9 @@ except ImportError:  # pragma: no cover - exercised only where triton is absent
 
 class Tuning(NamedTuple):
     """Launch settings of the kernels on one kind of GPU (``benchmarks/lif_kernel_sweep.py`` prints them)."""
-    chunk: int         # steps between state checkpoints = steps the backward recomputes in registers at once
-    blocks: dict       # kernel -> (neurons per program, warps)
-    infer_chunk: dict  # steps loaded ahead without checkpoints: fp32 / 1-byte spikes
+    chunk: int        # steps between state checkpoints = steps the backward recomputes in registers at once
+    blocks: dict      # kernel -> (neurons per program, warps)
+    load_ahead: dict  # forward kernel -> steps loaded at a time (with checkpoints: a multiple of chunk)
 
 
 # From the sweep at the benchmark shapes (T=256, B=32, N=65536 and T=100, B=64, N=16384; 128–2048 neurons
@@ -76,9 +76,9 @@ class Tuning(NamedTuple):
 # registers than the 0.25 B per neuron-step they save; evict-first / streaming cache hints cost 3–6 %.
 TUNINGS = {  # GPU name substring -> settings; other GPUs and the CPU interpreter use DEFAULT_TUNING
     "H100": Tuning(16, {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2),
-                        "step": (1024, 4)}, {"infer": 8, "infer_u8": 16}),
+                        "step": (1024, 4)}, {"fwd": 16, "infer": 8, "infer_u8": 16}),
     "H200": Tuning(8, {"fwd": (1024, 8), "bwd": (512, 4), "infer": (1024, 8), "infer_u8": (1024, 2),
-                       "step": (1024, 4)}, {"infer": 8, "infer_u8": 16}),
+                       "step": (1024, 4)}, {"fwd": 8, "infer": 8, "infer_u8": 16}),
 }
 DEFAULT_TUNING = "H100"
 MIN_PROGRAMS = 1024  # smaller blocks for small layers, so that every SM gets work
@@ -180,8 +180,10 @@ def _grad_step(h, gz, gv, gi, c_v, c_i, a_i, v_th, v_reset, jump, k1, k2, SURR: 
 def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, T, M, n_chunks,
                 c_v, c_0, c_i, a_i, v_th, v_reset, jump,
                 K: tl.constexpr, BLOCK: tl.constexpr, DELTA: tl.constexpr, HAS_C0: tl.constexpr,
-                HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, SAVE: tl.constexpr, FMA: tl.constexpr):
-    # One program per BLOCK neurons walks all T steps with v (and i) in registers.
+                HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, SAVE: tl.constexpr, FMA: tl.constexpr,
+                CK: tl.constexpr):
+    # One program per BLOCK neurons walks all T steps with v (and i) in registers, loading K steps at a
+    # time; with SAVE it writes the state every CK steps (CK divides K).
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
     v = tl.load(v0_ptr + off, mask=m, other=0.0)
@@ -208,6 +210,14 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
             xp += M
         for k in tl.static_range(K):
             ok = c * K + k < T
+            if SAVE:
+                if k % CK == 0:
+                    if k > 0:  # checkpoints inside a load chunk (the first one is written above)
+                        tl.store(cvp, v, mask=m & ok)
+                        if not DELTA:
+                            tl.store(cip, i, mask=m & ok)
+                        cvp += M
+                        cip += M
             h, i_new = _integrate(xs[k], v, i, c_v, c_0, c_i, a_i, DELTA, HAS_C0, HAS_CI, FMA)
             z, v_new = _fire(h, v_th, v_reset, jump, SUBTRACT)
             tl.store(zp, z.to(z_ptr.dtype.element_ty), mask=m & ok)
@@ -479,18 +489,20 @@ def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     """x (T, M), v0/i0 (M,) -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
-    tuning = tuning_key(x.device)
-    K = cfg.chunk if save else TUNINGS[tuning].infer_chunk[kind]  # without checkpoints: only the load-ahead depth
-    n_chunks = _cdiv(T, K)
+    tuning = TUNINGS[tuning_key(x.device)]
+    K = tuning.load_ahead[kind]  # steps loaded at a time: checkpoints are written every cfg.chunk steps
+    K = K if K % cfg.chunk == 0 or not save else cfg.chunk
     vT = torch.empty_like(v0)
     iT = v0 if cfg.delta else torch.empty_like(v0)
-    ckv = x.new_empty((n_chunks, M)) if save else x  # (chunks, M); x is an unused stand-in pointer
-    cki = x.new_empty((n_chunks, M)) if save and not cfg.delta else ckv
-    block, warps = _block(tuning, kind, M)
+    n_ck = _cdiv(T, cfg.chunk)
+    ckv = x.new_empty((n_ck, M)) if save else x  # (checkpoints, M); x is an unused stand-in pointer
+    cki = x.new_empty((n_ck, M)) if save and not cfg.delta else ckv
+    block, warps = _block(tuning_key(x.device), kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
     kern[(_cdiv(M, block),)](
-        x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, n_chunks, *_coefs(cfg),
-        K=K, BLOCK=block, SAVE=save, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
+        x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, _cdiv(T, K), *_coefs(cfg),
+        K=K, BLOCK=block, SAVE=save, CK=cfg.chunk if save else K, **_flags(cfg), num_warps=warps,
+        enable_fp_fusion=False)
     return vT, (None if cfg.delta else iT), ((ckv, cki) if save else None)
 
 

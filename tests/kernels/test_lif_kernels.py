@@ -73,7 +73,8 @@ def test_tunings_are_valid_launch_settings():
     assert klif.tuning_key(torch.device("cpu")) == klif.DEFAULT_TUNING
     for key, t in klif.TUNINGS.items():
         assert set(t.blocks) == {"fwd", "bwd", "infer", "infer_u8", "step"}, key
-        assert set(t.infer_chunk) == {"infer", "infer_u8"} and t.chunk >= 1, key
+        assert set(t.load_ahead) == {"fwd", "infer", "infer_u8"} and t.chunk >= 1, key
+        assert t.load_ahead["fwd"] % t.chunk == 0, key  # the forward writes checkpoints inside its loads
         for kind, (block, warps) in t.blocks.items():
             assert block & (block - 1) == 0 and warps & (warps - 1) == 0, (key, kind)
             assert block >= 32 * warps, (key, kind)  # at least one neuron per thread
