@@ -39,13 +39,13 @@ def test_emulated_export_keeps_accuracy(trained):
     qf = batch_network(q, x, fixed=False)
     res_f = Emulator(qf, "float").run(n_run_steps(qf), record_v=["out"])
     acc_emul_float = _accuracy(qf, res_f, y)
-    print(f"digits: float model {acc_float:.2%}, float emulation {acc_emul_float:.2%}, fixed point {acc_fixed:.2%}")
+    accs = f"digits: float model {acc_float:.2%}, float emulation {acc_emul_float:.2%}, fixed point {acc_fixed:.2%}"
     # the float emulation is the model itself, one Lava step later per layer
     with torch.no_grad():
         ref = model(test_ds.x).numpy()
     got = scores(qf, v_out=res_f.v["out"])
     assert np.abs(got - ref).max() < 1e-4
-    assert abs(acc_fixed - acc_float) <= 0.01
+    assert abs(acc_fixed - acc_float) <= 0.01, accs
 
 
 def test_export_refuses_subtract_reset():
@@ -97,5 +97,4 @@ def test_lava_keeps_accuracy_within_one_point(trained):
     emu = Emulator(qb).run(T, record_v=["out"])
     assert (lava.v["out"] == emu.v["out"]).all() and (lava.spikes["h0"] == emu.spikes["h0"]).all()
     acc_lava = _accuracy(qb, lava, y)
-    print(f"digits on Lava fixed_pt: {acc_lava:.2%} vs float model {acc_float:.2%}")
-    assert abs(acc_lava - acc_float) <= 0.01
+    assert abs(acc_lava - acc_float) <= 0.01, f"digits on Lava fixed_pt: {acc_lava:.2%} vs float model {acc_float:.2%}"
