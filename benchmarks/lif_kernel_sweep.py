@@ -1,9 +1,9 @@
 """Tune the fused LIF kernels for this GPU: sweep neurons per program, warps and steps per load / checkpoint.
 
-Times each kernel alone (``triton.testing.do_bench``, median) at the benchmark shapes, reports the
-achieved bandwidth as a fraction of a device-to-device copy, and prints the settings that minimise the
-summed time over the shapes as an entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by
-a substring of the GPU's name). The forward (with checkpoints) and the backward must share the
+Times each kernel alone (``triton.testing.do_bench``, median; starting from rest, as ``layers.LIF``
+without a state does) at the benchmark shapes, reports the achieved bandwidth as a fraction of a
+device-to-device copy, and prints the settings that minimise the summed time over the shapes as an
+entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by a substring of the GPU's name). The forward (with checkpoints) and the backward must share the
 checkpoint interval, so those two are chosen together; the forward may load two intervals at a time.
 Kernels compile in parallel worker processes first.
 
@@ -32,7 +32,12 @@ PROGRAMS = {  # kind -> (neurons per program, warps) candidates
 }
 LOADS = {"infer_u8": (8, 16, 32), "infer": (8, 16)}  # steps loaded at a time (inference: no checkpoints)
 CHECKPOINTS = (8, 16)  # steps between checkpoints, shared by forward and backward; the forward loads 1× or 2×
-BYTES = {"infer_u8": lambda ck: 5, "infer": lambda ck: 8, "fwd": lambda ck: 8 + 4 / ck, "bwd": lambda ck: 12 + 4 / ck}
+def _ckpt(T, ck):
+    return 4 * (-(-T // ck) - 1) / T  # checkpoint bytes per neuron-step (from rest the first is not stored)
+
+
+BYTES = {"infer_u8": lambda T, ck: 5, "infer": lambda T, ck: 8, "fwd": lambda T, ck: 8 + _ckpt(T, ck),
+         "bwd": lambda T, ck: 12 + _ckpt(T, ck)}  # per neuron-step
 
 
 def jobs(shapes):
@@ -57,13 +62,14 @@ def launch(job, bufs, warm=False):
     if kind == "bwd":
         f = K._build(False)["_bwd_kernel"]
         nc = -(-T // ck)
-        args = (x, gz, gx, ckpt, ckpt, v0, v0, v0, v0, T, M, nc, (nc - 1) * ck * M, (nc - 1) * M, ck * M,
+        args = (x, gz, gx, ckpt, ckpt, v0, v0, v0, v0, T, M, nc, (nc - 1) * ck * M, (nc - 1) * M, ck * M, 0.0, 0.0,
                 *K._coefs(cfg), cfg.k1, cfg.k2)
-        kw = dict(K=ck, DETACH=cfg.detach, SURR=cfg.surr, FINAL_GRAD=False)
+        kw = dict(K=ck, DETACH=cfg.detach, SURR=cfg.surr, FINAL_GRAD=False, INIT_CONST=True, INIT_GRAD=False)
     else:
         f = K._build(False)["_fwd_kernel"]
-        args = (x, z8 if kind == "infer_u8" else z, v0, v0, v0, v0, ckpt, ckpt, T, M, -(-T // load), *K._coefs(cfg))
-        kw = dict(K=load, CK=ck, SAVE=kind == "fwd")
+        args = (x, z8 if kind == "infer_u8" else z, v0, v0, v0, v0, ckpt, ckpt, T, M, -(-T // load), 0.0, 0.0,
+                *K._coefs(cfg))
+        kw = dict(K=load, CK=ck, SAVE=kind == "fwd", INIT_CONST=True)
     kw.update(BLOCK=b, **K._flags(cfg), num_warps=w, enable_fp_fusion=False)
     if warm:
         f.warmup(*args, grid=grid, **kw)
@@ -88,7 +94,7 @@ def time_shape(T, M, js):
     for j in js:
         ms = do_bench(lambda: launch(j, bufs), warmup=20, rep=80, return_mode="median")
         rows.append(dict(kind=j[0], T=T, M=M, block=j[3], warps=j[4], load=j[5], checkpoint=j[6], ms=ms,
-                         GBps=BYTES[j[0]](j[6]) * T * M / ms / 1e6))
+                         GBps=BYTES[j[0]](T, j[6]) * T * M / ms / 1e6))
     return rows
 
 

@@ -23,7 +23,8 @@ Memory traffic (fp32, per neuron-step; the floor the issue quotes is 20 B):
   into registers (``chunk`` values per neuron), then walk the chunk backwards writing ∂L/∂x:
   read x, read ∂L/∂z, write ∂L/∂x (12 B) + the checkpoint reads;
 * so 20.5 B (delta synapses, 16-step chunks) or 21 B (current-based) for forward+backward, instead of
-  24 B when the membrane trace is stored in fp32 (SpikingJelly's scheme);
+  24 B when the membrane trace is stored in fp32 (SpikingJelly's scheme); starting from rest (numbers
+  as the initial state) the first checkpoint is the constant: not stored, and no state is read;
 * inference without autograd: read x, write z: 8 B with fp32 spikes, 5 B with ``spike_dtype=torch.uint8``
   or ``torch.bool``.
 
@@ -177,18 +178,24 @@ def _grad_step(h, gz, gv, gi, c_v, c_i, a_i, v_th, v_reset, jump, k1, k2, SURR: 
     return gx, gh * c_v, gi_new
 
 
-def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, T, M, n_chunks,
+def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, T, M, n_chunks, v_init, i_init,
                 c_v, c_0, c_i, a_i, v_th, v_reset, jump,
                 K: tl.constexpr, BLOCK: tl.constexpr, DELTA: tl.constexpr, HAS_C0: tl.constexpr,
                 HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, SAVE: tl.constexpr, FMA: tl.constexpr,
-                CK: tl.constexpr):
+                CK: tl.constexpr, INIT_CONST: tl.constexpr):
     # One program per BLOCK neurons walks all T steps with v (and i) in registers, loading K steps at a
-    # time; with SAVE it writes the state every CK steps (CK divides K).
+    # time; with SAVE it writes the state every CK steps (CK divides K). INIT_CONST: every neuron starts
+    # at (v_init, i_init), nothing to read, and the backward knows the first checkpoint without reading it.
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
-    v = tl.load(v0_ptr + off, mask=m, other=0.0)
+    if INIT_CONST:
+        v = tl.full([BLOCK], v_init, tl.float32)
+    else:
+        v = tl.load(v0_ptr + off, mask=m, other=0.0)
     if DELTA:
         i = v
+    elif INIT_CONST:
+        i = tl.full([BLOCK], i_init, tl.float32)
     else:
         i = tl.load(i0_ptr + off, mask=m, other=0.0)
     xp = x_ptr + off
@@ -197,9 +204,10 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
     cip = cki_ptr + off
     for c in range(0, n_chunks):
         if SAVE:  # the state entering this chunk: where the backward restarts its recompute
-            tl.store(cvp, v, mask=m)
+            mc = m & (c > 0) if INIT_CONST else m
+            tl.store(cvp, v, mask=mc)
             if not DELTA:
-                tl.store(cip, i, mask=m)
+                tl.store(cip, i, mask=mc)
             cvp += M
             cip += M
         # Load the chunk's K inputs before any store: a load cannot move above a store the compiler
@@ -230,12 +238,13 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
 
 
 def _bwd_kernel(x_ptr, gz_ptr, gx_ptr, ckv_ptr, cki_ptr, gvT_ptr, giT_ptr, gv0_ptr, gi0_ptr, T, M, n_chunks,
-                LAST, LASTC, KM,
+                LAST, LASTC, KM, v_init, i_init,
                 c_v, c_0, c_i, a_i, v_th, v_reset, jump, k1, k2,
                 K: tl.constexpr, BLOCK: tl.constexpr, DELTA: tl.constexpr, HAS_C0: tl.constexpr,
                 HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, DETACH: tl.constexpr, SURR: tl.constexpr,
-                FMA: tl.constexpr, FINAL_GRAD: tl.constexpr):
+                FMA: tl.constexpr, FINAL_GRAD: tl.constexpr, INIT_CONST: tl.constexpr, INIT_GRAD: tl.constexpr):
     # LAST = (chunks-1)·K·M (first element of the last chunk), LASTC = (chunks-1)·M, KM = K·M.
+    # INIT_CONST: the first checkpoint is (v_init, i_init) (see _fwd_kernel); INIT_GRAD: write ∂L/∂(v0, i0).
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
     if FINAL_GRAD:  # gradients reach the final state (else they are zero: nothing to read)
@@ -255,9 +264,14 @@ def _bwd_kernel(x_ptr, gz_ptr, gx_ptr, ckv_ptr, cki_ptr, gvT_ptr, giT_ptr, gv0_p
     cip = cki_ptr + off + LASTC
     for cc in range(0, n_chunks):
         c = n_chunks - 1 - cc
-        v = tl.load(cvp, mask=m, other=0.0)
+        if INIT_CONST:  # the first chunk's checkpoint was not written: the masked load yields the constant
+            v = tl.load(cvp, mask=m & (c > 0), other=v_init)
+        else:
+            v = tl.load(cvp, mask=m, other=0.0)
         if DELTA:
             i = v
+        elif INIT_CONST:
+            i = tl.load(cip, mask=m & (c > 0), other=i_init)
         else:
             i = tl.load(cip, mask=m, other=0.0)
         xs = ()  # the chunk's inputs and upstream gradients, all loaded before any store (see _fwd_kernel)
@@ -291,9 +305,10 @@ def _bwd_kernel(x_ptr, gz_ptr, gx_ptr, ckv_ptr, cki_ptr, gvT_ptr, giT_ptr, gv0_p
         gp -= KM
         cvp -= M
         cip -= M
-    tl.store(gv0_ptr + off, gv, mask=m)
-    if not DELTA:
-        tl.store(gi0_ptr + off, gi, mask=m)
+    if INIT_GRAD:
+        tl.store(gv0_ptr + off, gv, mask=m)
+        if not DELTA:
+            tl.store(gi0_ptr + off, gi, mask=m)
 
 
 def _step_fwd_kernel(x_ptr, v_ptr, i_ptr, z_ptr, vo_ptr, io_ptr, h_ptr, M,
@@ -485,24 +500,34 @@ def _flags(cfg: _Config):
     return dict(DELTA=cfg.delta, HAS_C0=cfg.has_c0, HAS_CI=cfg.has_ci, SUBTRACT=cfg.subtract, FMA=cfg.fma)
 
 
+def _init_args(x, v0, i0):
+    """Kernel arguments for the initial state: (v0 pointer, i0 pointer, v_init, i_init, INIT_CONST).
+
+    Tensors (M,) are read by the kernels; floats (the resting state) are constants, x a stand-in pointer."""
+    if isinstance(v0, torch.Tensor):
+        return v0, v0 if i0 is None else i0, 0.0, 0.0, False
+    return x, x, v0, 0.0 if i0 is None else i0, True
+
+
 def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
-    """x (T, M), v0/i0 (M,) -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
+    """x (T, M), v0/i0 (M,) or floats -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
     tuning = TUNINGS[tuning_key(x.device)]
     K = tuning.load_ahead[kind]  # steps loaded at a time: checkpoints are written every cfg.chunk steps
     K = K if K % cfg.chunk == 0 or not save else cfg.chunk
-    vT = torch.empty_like(v0)
-    iT = v0 if cfg.delta else torch.empty_like(v0)
+    vT = x.new_empty(M)
+    iT = vT if cfg.delta else x.new_empty(M)  # with delta synapses an unused stand-in
     n_ck = _cdiv(T, cfg.chunk)
     ckv = x.new_empty((n_ck, M)) if save else x  # (checkpoints, M); x is an unused stand-in pointer
     cki = x.new_empty((n_ck, M)) if save and not cfg.delta else ckv
     block, warps = _block(tuning_key(x.device), kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
+    v0p, i0p, v_init, i_init, const = _init_args(x, v0, i0)
     kern[(_cdiv(M, block),)](
-        x, z, v0, v0 if cfg.delta else i0, vT, iT, ckv, cki, T, M, _cdiv(T, K), *_coefs(cfg),
-        K=K, BLOCK=block, SAVE=save, CK=cfg.chunk if save else K, **_flags(cfg), num_warps=warps,
-        enable_fp_fusion=False)
+        x, z, v0p, i0p, vT, iT, ckv, cki, T, M, _cdiv(T, K), v_init, i_init, *_coefs(cfg),
+        K=K, BLOCK=block, SAVE=save, CK=cfg.chunk if save else K, INIT_CONST=const, **_flags(cfg),
+        num_warps=warps, enable_fp_fusion=False)
     return vT, (None if cfg.delta else iT), ((ckv, cki) if save else None)
 
 
@@ -511,7 +536,7 @@ class _MultiStep(torch.autograd.Function):
     def forward(ctx, cfg, x, v0, i0):
         z = torch.empty_like(x)  # (T, M)
         vT, iT, (ckv, cki) = _run_fwd(cfg, x, v0, i0, z, save=True)
-        ctx.cfg = cfg
+        ctx.cfg, ctx.init = cfg, _init_args(x, v0, i0)[2:]
         ctx.save_for_backward(x, ckv, cki)
         if cfg.surr == 0:
             ctx.mark_non_differentiable(z)
@@ -532,19 +557,29 @@ class _MultiStep(torch.autograd.Function):
         else:  # placeholders: the kernel reads no final-state gradient
             gvT = giT = ckv[0]
         gx = torch.empty_like(x)
-        gv0 = torch.empty_like(ckv[0])
-        gi0 = gv0 if cfg.delta else torch.empty_like(gv0)
+        v_init, i_init, const = ctx.init
+        init_grad = any(ctx.needs_input_grad[2:])  # False for a constant initial state
+        gv0 = torch.empty_like(ckv[0]) if init_grad else gx  # else: a placeholder nothing is written to
+        gi0 = gv0 if cfg.delta or not init_grad else torch.empty_like(gv0)
         n_chunks = _cdiv(T, cfg.chunk)
         block, warps = _block(tuning_key(x.device), "bwd", M)
         kern = _build(cfg.interpret)["_bwd_kernel"]
         kern[(_cdiv(M, block),)](
             x, gz, gx, ckv, cki, gvT, giT, gv0, gi0, T, M, n_chunks, (n_chunks - 1) * cfg.chunk * M, (n_chunks - 1) * M,
-            cfg.chunk * M, *_coefs(cfg), cfg.k1, cfg.k2, K=cfg.chunk, BLOCK=block,
-            DETACH=cfg.detach, FINAL_GRAD=final, SURR=cfg.surr, **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
-        return None, gx, gv0, (None if cfg.delta else gi0)
+            cfg.chunk * M, v_init, i_init, *_coefs(cfg), cfg.k1, cfg.k2, K=cfg.chunk, BLOCK=block,
+            DETACH=cfg.detach, FINAL_GRAD=final, SURR=cfg.surr, INIT_CONST=const, INIT_GRAD=init_grad,
+            **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
+        grads = ctx.needs_input_grad
+        return None, gx, (gv0 if grads[2] else None), (gi0 if grads[3] and not cfg.delta else None)
 
 
-def _check_inputs(x, v, i, coef, time_major: bool):
+def _is_number(s) -> bool:
+    return isinstance(s, (int, float)) and not isinstance(s, bool)
+
+
+def _check_inputs(x, v, i, coef, time_major: bool, allow_const: bool):
+    """x's per-step shape and the initial state flattened to (M,) tensors, or kept as floats where both
+    are numbers (i may be None with delta synapses) and ``allow_const``: the kernels then read nothing."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
     if x.dtype != torch.float32:
@@ -552,6 +587,8 @@ def _check_inputs(x, v, i, coef, time_major: bool):
     shape = x.shape[1:] if time_major else x.shape
     if time_major and x.dim() < 2:
         raise ValueError(f"x: expected a time-major tensor (T, B, N), got shape {tuple(x.shape)}")
+    if allow_const and _is_number(v) and (_is_number(i) or (i is None and coef.delta)):
+        return shape, float(v), (None if i is None else float(i))
     out = []
     for name, s in (("v", v), ("i", i)):
         if s is None:
@@ -559,6 +596,10 @@ def _check_inputs(x, v, i, coef, time_major: bool):
                 out.append(None)
                 continue
             raise ValueError(f"{name}: the initial state is required")
+        if _is_number(s):
+            s = torch.tensor(float(s), dtype=torch.float32, device=x.device)
+        if not isinstance(s, torch.Tensor):
+            raise TypeError(f"{name}: expected a float32 tensor or a number, got {type(s).__name__}")
         if s.dtype != torch.float32 or s.device != x.device:
             raise TypeError(f"{name}: expected float32 on {x.device}, got {s.dtype} on {s.device}")
         try:
@@ -574,14 +615,15 @@ def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, co
     """Run T LIF steps in one kernel: ``x`` (T, ...) float32 -> ``(z, v_T, i_T)``.
 
     ``v0``/``i0``: the initial membrane and synaptic current (shape ``x.shape[1:]`` or broadcastable;
-    ``i0`` may be None with delta synapses, and is returned unchanged then). With autograd on and any
-    input requiring grad, the spikes carry the ``surrogate`` gradient (``alpha`` defaults to
+    ``i0`` may be None with delta synapses, and is returned unchanged then). Numbers (e.g. the resting
+    state ``v0=p.v_leak, i0=0.0``) start every neuron there without materialising or reading a state
+    tensor (and the backward skips their first checkpoint). With autograd on and any input requiring grad, the spikes carry the ``surrogate`` gradient (``alpha`` defaults to
     ``DEFAULT_ALPHA``) and the final state carries gradients back to ``x``, ``v0`` and ``i0``.
     ``spike_dtype`` (default x's dtype): uint8 or bool spikes cut inference traffic from 8 to 5 B per
     neuron-step; only float spikes can carry a gradient. ``chunk``: steps between the forward's state
     checkpoints (default: the device's ``TUNINGS`` entry); results do not depend on it.
     """
-    shape, v, i = _check_inputs(x, v0, i0, coef, time_major=True)
+    shape, v, i = _check_inputs(x, v0, i0, coef, time_major=True, allow_const=True)
     chunk = TUNINGS[tuning_key(x.device)].chunk if chunk is None else chunk
     cfg = _config(coef, surrogate, alpha, x.device, chunk)
     spike_dtype = x.dtype if spike_dtype is None else spike_dtype
@@ -593,7 +635,7 @@ def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, co
     if M * cfg.chunk >= 2**31:
         raise ValueError(f"x: {M} neurons per step is too many for int32 offsets (max {2**31 // cfg.chunk - 1})")
     x2 = x.contiguous().reshape(T, M)
-    grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, v0, i0))
+    grad = torch.is_grad_enabled() and any(isinstance(t, torch.Tensor) and t.requires_grad for t in (x, v0, i0))
     if grad:
         if not spike_dtype.is_floating_point:
             raise ValueError(f"spike_dtype: {spike_dtype} spikes cannot carry a gradient; use a float dtype")
@@ -650,7 +692,7 @@ def lif_step(x: torch.Tensor, v: torch.Tensor, i: torch.Tensor | None, coef: LIF
     One kernel instead of the ~8 elementwise torch kernels of the plain step; differentiable like
     ``lif_multistep``. With delta synapses ``i`` may be None and is returned unchanged.
     """
-    shape, v2, i2 = _check_inputs(x, v, i, coef, time_major=False)
+    shape, v2, i2 = _check_inputs(x, v, i, coef, time_major=False, allow_const=False)
     cfg = _config(coef, surrogate, alpha, x.device, 1)  # one step: no chunks
     if x.numel() == 0:
         raise ValueError("x: expected at least one neuron")

@@ -75,7 +75,7 @@ class LIF(nn.Module):
             return "triton is not installed (pip install 'neurokit-bdh[dev]')"
         if record_v:
             return "record_v=True (the kernels do not write the membrane trace)"
-        if x.dtype != torch.float32 or any(s.dtype != torch.float32 for s in state[:2]):
+        if x.dtype != torch.float32 or any(s.dtype != torch.float32 for s in (state or ())[:2]):
             return f"dtype {x.dtype} (the kernels compute in float32)"
         if self.kernel == "auto" and not x.is_cuda:
             return "a CPU tensor"
@@ -96,13 +96,17 @@ class LIF(nn.Module):
         """Run all T steps. Returns ``(spikes, state)``, or ``(spikes, v, state)`` with ``record_v``
         (``v``: the membrane after each step, after any reset; (T, B, N))."""
         _check_time_major(x)
-        if state is None:
-            state = self.init_state(x.shape[1:], device=x.device, dtype=x.dtype)
         if self._use_triton(x, state, record_v):
             from neurokit_bdh.kernels.lif import lif_multistep
 
+            if state is None:  # from rest: the kernels start from constants, no state tensors to fill and read
+                z, v, i = lif_multistep(x, float(self.params.v_leak), 0.0, self.coef, self.surrogate)
+                zero = x.new_zeros(()).expand(x.shape[1:])  # not refractory; i of delta synapses stays 0
+                return z, LIFState(v, zero if self.coef.delta else i, zero)
             z, v, i = lif_multistep(x, state.v, state.i, self.coef, self.surrogate)
             return z, LIFState(v, i, state.ref)  # no refractoriness: ref is untouched
+        if state is None:
+            state = self.init_state(x.shape[1:], device=x.device, dtype=x.dtype)
         return scan(lambda xt, s: lif.step(xt, s, self.coef, surrogate=self.surrogate), x, state,
                     record=(lambda s: s.v) if record_v else None)  # z (T, B, N)
 

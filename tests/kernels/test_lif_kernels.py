@@ -119,6 +119,54 @@ def test_checkpoint_interval_does_not_change_results(chunk):
     assert torch.equal(got[3], ref[3])  # same operations in the same order: bitwise, not just close
 
 
+@pytest.mark.parametrize("chunk", [4, 32])
+@pytest.mark.parametrize("neuron", ["delta-subtract", "current-to_value"])
+def test_resting_initial_state_as_constants(neuron, chunk):
+    """Numbers as the initial state (what ``LIF`` passes from rest) give the results of the same state as
+    tensors, bitwise, with and without a gradient to the initial state (the kernels then skip reading
+    it, writing the first checkpoint and writing its gradient)."""
+    p = LIFParams(**NEURONS[neuron])
+    coef = lif.discretise(p, 1e-3)
+    x, _, _, gz, gv, gi = _inputs(21, 2, 19, seed=11)
+    v_rest = float(p.v_leak)
+
+    def run(v0, i0):
+        xx = x.clone().requires_grad_()
+        z, v, i = klif.lif_multistep(xx, v0, i0, coef, "atan", chunk=chunk)
+        loss = (z * gz).sum() + (v * gv).sum() + (0 if coef.delta else (i * gi).sum())
+        leaves = [t for t in (xx, v0, i0) if isinstance(t, torch.Tensor) and t.requires_grad]
+        return (z, v, i, *torch.autograd.grad(loss, leaves))
+
+    full = lambda value: torch.full((2, 19), value)  # noqa: E731
+    const = run(v_rest, None if coef.delta else 0.0)
+    tensors = run(full(v_rest), None if coef.delta else full(0.0))
+    leaf_v = full(v_rest).requires_grad_()
+    with_grad = run(leaf_v, None if coef.delta else full(0.0).requires_grad_())
+    assert const[0].sum() > 20  # spiking
+    for got in (tensors, with_grad):
+        for a, b in zip(const[:4], got[:4]):
+            assert (a is None and b is None) or torch.equal(a, b)
+    assert with_grad[4].abs().max() > 0  # ∂L/∂v0 written when asked for
+    with pytest.raises(TypeError, match="v: expected a float32 tensor or a number"):
+        klif.lif_multistep(x, "0", None, coef)
+
+
+def test_layer_from_rest_matches_torch_path():
+    """``LIF`` without a state runs the kernels from constants; spikes, state and ∂L/∂x equal the torch path."""
+    p = LIFParams(tau_mem=10e-3, tau_syn=5e-3, v_leak=0.1, v_reset=0.05)
+    x, _, _, gz, gv, _ = _inputs(21, 2, 19, seed=3)
+    out = []
+    for kernel in ("torch", "triton"):
+        xx = x.clone().requires_grad_()
+        z, s = LIF(p, 1e-3, "atan", kernel=kernel)(xx)
+        (gx,) = torch.autograd.grad((z * gz).sum() + (s.v * gv).sum(), xx)
+        out.append((z, s.v, s.i, s.ref, gx))
+    for a, b, name in zip(out[1][:4], out[0][:4], ("z", "v", "i", "ref")):
+        assert torch.equal(a, b), name
+    _close(out[1][4], out[0][4], "dx")
+    assert out[0][0].sum() > 20
+
+
 def test_alpha_is_used_and_matches_spike_function():
     """A non-default surrogate slope reaches the backward kernel (doubling alpha changes the gradient)."""
     p = LIFParams(tau_mem=10e-3, tau_syn=0.0)
