@@ -537,6 +537,7 @@ class _MultiStep(torch.autograd.Function):
         z = torch.empty_like(x)  # (T, M)
         vT, iT, (ckv, cki) = _run_fwd(cfg, x, v0, i0, z, save=True)
         ctx.cfg, ctx.init = cfg, _init_args(x, v0, i0)[2:]
+        ctx.set_materialize_grads(False)  # unused outputs: None to the backward, not tensors of zeros
         ctx.save_for_backward(x, ckv, cki)
         if cfg.surr == 0:
             ctx.mark_non_differentiable(z)
@@ -662,6 +663,7 @@ class _Step(torch.autograd.Function):
             **_flags(cfg), num_warps=warps, enable_fp_fusion=False)
         ctx.cfg = cfg
         ctx.save_for_backward(h)
+        ctx.set_materialize_grads(False)
         if cfg.surr == 0:
             ctx.mark_non_differentiable(z)
         return (z, vo) if cfg.delta else (z, vo, io)
