@@ -64,9 +64,9 @@ except ImportError:  # pragma: no cover - exercised only where triton is absent
 
 class Tuning(NamedTuple):
     """Launch settings of the kernels on one kind of GPU (``benchmarks/lif_kernel_sweep.py`` prints them)."""
-    chunk: int        # steps between state checkpoints = steps the backward recomputes in registers at once
+    chunk: int        # most steps between state checkpoints = steps the backward recomputes in registers at once
     blocks: dict      # kernel -> (neurons per program, warps)
-    load_ahead: dict  # forward kernel -> steps loaded at a time (with checkpoints: a multiple of chunk)
+    load_ahead: dict  # forward kernel -> steps loaded at a time
 
 
 # From the sweep at the benchmark shapes (T=256, B=32, N=65536 and T=100, B=64, N=16384; 128–2048 neurons
@@ -184,7 +184,8 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
                 HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, SAVE: tl.constexpr, FMA: tl.constexpr,
                 CK: tl.constexpr, INIT_CONST: tl.constexpr):
     # One program per BLOCK neurons walks all T steps with v (and i) in registers, loading K steps at a
-    # time; with SAVE it writes the state every CK steps (CK divides K). INIT_CONST: every neuron starts
+    # time; with SAVE it writes the state every CK steps (any CK: K is about registers, CK about the
+    # backward's). INIT_CONST: every neuron starts
     # at (v_init, i_init), nothing to read, and the backward knows the first checkpoint without reading it.
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
@@ -203,13 +204,6 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
     cvp = ckv_ptr + off
     cip = cki_ptr + off
     for c in range(0, n_chunks):
-        if SAVE:  # the state entering this chunk: where the backward restarts its recompute
-            mc = m & (c > 0) if INIT_CONST else m
-            tl.store(cvp, v, mask=mc)
-            if not DELTA:
-                tl.store(cip, i, mask=mc)
-            cvp += M
-            cip += M
         # Load the chunk's K inputs before any store: a load cannot move above a store the compiler
         # cannot prove does not alias it, so interleaving would serialise the memory latency per step.
         xs = ()
@@ -217,15 +211,18 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
             xs = xs + (tl.load(xp, mask=m & (c * K + k < T), other=0.0),)
             xp += M
         for k in tl.static_range(K):
-            ok = c * K + k < T
-            if SAVE:
-                if k % CK == 0:
-                    if k > 0:  # checkpoints inside a load chunk (the first one is written above)
-                        tl.store(cvp, v, mask=m & ok)
-                        if not DELTA:
-                            tl.store(cip, i, mask=m & ok)
-                        cvp += M
-                        cip += M
+            s = c * K + k
+            ok = s < T
+            if SAVE:  # the state entering every CK-th step: where the backward restarts its recompute
+                at = s % CK == 0
+                mc = m & ok & at
+                if INIT_CONST:
+                    mc = mc & (s > 0)
+                tl.store(cvp, v, mask=mc)
+                if not DELTA:
+                    tl.store(cip, i, mask=mc)
+                cvp += tl.where(at, M, 0)
+                cip += tl.where(at, M, 0)
             h, i_new = _integrate(xs[k], v, i, c_v, c_0, c_i, a_i, DELTA, HAS_C0, HAS_CI, FMA)
             z, v_new = _fire(h, v_th, v_reset, jump, SUBTRACT)
             tl.store(zp, z.to(z_ptr.dtype.element_ty), mask=m & ok)
@@ -470,6 +467,12 @@ def _cdiv(a: int, b: int) -> int:
     return -(-a // b)  # not triton.cdiv: a jit function, ~5 µs per call outside a kernel
 
 
+def balanced_chunk(T: int, longest: int) -> int:
+    """Steps per checkpoint for T steps: at most ``longest``, the chunks as equal as possible (a short last
+    chunk costs the backward a whole chunk's latency for a few steps' work)."""
+    return _cdiv(T, _cdiv(T, longest))
+
+
 def tuning_key(device: torch.device) -> str:
     """The ``TUNINGS`` entry for this device."""
     if device.type != "cuda":
@@ -514,8 +517,7 @@ def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
     tuning = TUNINGS[tuning_key(x.device)]
-    K = tuning.load_ahead[kind]  # steps loaded at a time: checkpoints are written every cfg.chunk steps
-    K = K if K % cfg.chunk == 0 or not save else cfg.chunk
+    K = tuning.load_ahead[kind]  # steps loaded at a time; checkpoints are written every cfg.chunk steps
     vT = x.new_empty(M)
     iT = vT if cfg.delta else x.new_empty(M)  # with delta synapses an unused stand-in
     n_ck = _cdiv(T, cfg.chunk)
@@ -622,17 +624,18 @@ def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, co
     ``DEFAULT_ALPHA``) and the final state carries gradients back to ``x``, ``v0`` and ``i0``.
     ``spike_dtype`` (default x's dtype): uint8 or bool spikes cut inference traffic from 8 to 5 B per
     neuron-step; only float spikes can carry a gradient. ``chunk``: steps between the forward's state
-    checkpoints (default: the device's ``TUNINGS`` entry); results do not depend on it.
+    checkpoints (default: ``balanced_chunk`` of the device's ``TUNINGS`` entry); results do not depend on it.
     """
     shape, v, i = _check_inputs(x, v0, i0, coef, time_major=True, allow_const=True)
-    chunk = TUNINGS[tuning_key(x.device)].chunk if chunk is None else chunk
+    T, M = x.shape[0], math.prod(shape)
+    if M == 0 or T == 0:
+        raise ValueError(f"x: expected at least one step and one neuron, got shape {tuple(x.shape)}")
+    if chunk is None:
+        chunk = balanced_chunk(T, TUNINGS[tuning_key(x.device)].chunk)
     cfg = _config(coef, surrogate, alpha, x.device, chunk)
     spike_dtype = x.dtype if spike_dtype is None else spike_dtype
     if spike_dtype not in SPIKE_DTYPES:
         raise ValueError(f"spike_dtype: expected one of {SPIKE_DTYPES}, got {spike_dtype}")
-    T, M = x.shape[0], math.prod(shape)
-    if M == 0 or T == 0:
-        raise ValueError(f"x: expected at least one step and one neuron, got shape {tuple(x.shape)}")
     if M * cfg.chunk >= 2**31:
         raise ValueError(f"x: {M} neurons per step is too many for int32 offsets (max {2**31 // cfg.chunk - 1})")
     x2 = x.contiguous().reshape(T, M)

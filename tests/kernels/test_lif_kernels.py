@@ -74,7 +74,6 @@ def test_tunings_are_valid_launch_settings():
     for key, t in klif.TUNINGS.items():
         assert set(t.blocks) == {"fwd", "bwd", "infer", "infer_u8", "step"}, key
         assert set(t.load_ahead) == {"fwd", "infer", "infer_u8"} and t.chunk >= 1, key
-        assert t.load_ahead["fwd"] % t.chunk == 0, key  # the forward writes checkpoints inside its loads
         for kind, (block, warps) in t.blocks.items():
             assert block & (block - 1) == 0 and warps & (warps - 1) == 0, (key, kind)
             assert block >= 32 * warps, (key, kind)  # at least one neuron per thread
@@ -100,9 +99,16 @@ def test_gradients_when_only_some_outputs_are_used(neuron, uses):
     assert results[1][0].abs().max() > 0
 
 
+def test_balanced_chunks():
+    """At most the tuning's chunk, as equal as possible: no short last chunk unless T needs one."""
+    got = {T: klif.balanced_chunk(T, 20) for T in (1, 5, 20, 21, 100, 101, 256)}
+    assert got == {1: 1, 5: 5, 20: 20, 21: 11, 100: 20, 101: 17, 256: 20}
+
+
 @pytest.mark.parametrize("chunk", [1, 4, 7, 32])
 def test_checkpoint_interval_does_not_change_results(chunk):
-    """Backward recomputes each chunk from its checkpoint: any chunk length gives the same answer."""
+    """Backward recomputes each chunk from its checkpoint: any chunk length gives the same answer (the
+    forward's loads, 16 steps at a time on the default tuning, need not be a multiple of it)."""
     p = LIFParams(tau_mem=10e-3, tau_syn=5e-3, reset="subtract")
     coef = lif.discretise(p, 1e-3)
     x, v0, i0, gz, gv, gi = _inputs(30, 1, 23, seed=5)
