@@ -3,9 +3,10 @@
 Times each kernel alone (``triton.testing.do_bench``, median; starting from rest, as ``layers.LIF``
 without a state does) at the benchmark shapes, reports the achieved bandwidth as a fraction of a
 device-to-device copy, and prints the settings that minimise the summed time over the shapes as an
-entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by a substring of the GPU's name). The forward (with checkpoints) and the backward must share the
-checkpoint interval, so those two are chosen together; the forward may load two intervals at a time.
-Kernels compile in parallel worker processes first.
+entry of ``TUNINGS`` in ``neurokit_bdh/kernels/lif.py`` (keyed by a substring of the GPU's name).
+The forward (with checkpoints) and the backward must share the checkpoint interval (the longest chunk,
+balanced for each T: ``kernels.lif.balanced_chunk``), so those two are chosen together; the forward's
+loads are independent of it. Kernels compile in parallel worker processes first.
 
     python benchmarks/lif_kernel_sweep.py [--shapes 256x2097152 100x1048576] [--json out.json]
 """
@@ -30,8 +31,10 @@ PROGRAMS = {  # kind -> (neurons per program, warps) candidates
     "fwd": [(512, 2), (1024, 4), (512, 1), (1024, 8), (128, 1), (256, 2), (512, 4)],
     "bwd": [(128, 1), (256, 2), (512, 4), (1024, 8), (128, 2), (256, 4)],
 }
-LOADS = {"infer_u8": (8, 16, 32), "infer": (8, 16)}  # steps loaded at a time (inference: no checkpoints)
-CHECKPOINTS = (8, 16)  # steps between checkpoints, shared by forward and backward; the forward loads 1× or 2×
+LOADS = {"infer_u8": (8, 16, 32), "infer": (8, 16), "fwd": (8, 16)}  # steps loaded at a time
+CHECKPOINTS = (8, 16, 20)  # longest chunk between checkpoints (balanced for each T), shared by forward and backward
+
+
 def _ckpt(T, ck):
     return 4 * (-(-T // ck) - 1) / T  # checkpoint bytes per neuron-step (from rest the first is not stored)
 
@@ -41,21 +44,24 @@ BYTES = {"infer_u8": lambda T, ck: 5, "infer": lambda T, ck: 8, "fwd": lambda T,
 
 
 def jobs(shapes):
-    """(kind, T, M, neurons per program, warps, steps loaded at a time, steps between checkpoints)."""
+    """(kind, T, M, neurons per program, warps, steps loaded at a time, longest chunk between checkpoints)."""
     out = []
     for (T, M), kind in itertools.product(shapes, PROGRAMS):
         for (b, w) in PROGRAMS[kind]:
-            if kind in LOADS:
+            if kind == "fwd":
+                out += [(kind, T, M, b, w, n, ck) for n in LOADS[kind] for ck in CHECKPOINTS]
+            elif kind == "bwd":  # recomputes one chunk at a time
+                out += [(kind, T, M, b, w, ck, ck) for ck in CHECKPOINTS]
+            else:  # inference: no checkpoints
                 out += [(kind, T, M, b, w, n, n) for n in LOADS[kind]]
-            else:
-                loads = (1, 2) if kind == "fwd" else (1,)
-                out += [(kind, T, M, b, w, f * ck, ck) for ck in CHECKPOINTS for f in loads]
     return out
 
 
 def launch(job, bufs, warm=False):
     """One kernel launch (or compilation only) of ``job`` on the buffers ``bufs``."""
-    kind, T, M, b, w, load, ck = job
+    kind, T, M, b, w, load, longest = job
+    ck = K.balanced_chunk(T, longest)
+    load = ck if kind == "bwd" else load
     x, z8, z, ckpt, gz, gx, v0 = bufs
     cfg = K._config(COEF, "atan", None, x.device, ck)
     grid = (-(-M // b),)
@@ -94,7 +100,7 @@ def time_shape(T, M, js):
     for j in js:
         ms = do_bench(lambda: launch(j, bufs), warmup=20, rep=80, return_mode="median")
         rows.append(dict(kind=j[0], T=T, M=M, block=j[3], warps=j[4], load=j[5], checkpoint=j[6], ms=ms,
-                         GBps=BYTES[j[0]](T, j[6]) * T * M / ms / 1e6))
+                         GBps=BYTES[j[0]](T, K.balanced_chunk(T, j[6])) * T * M / ms / 1e6))
     return rows
 
 
@@ -140,7 +146,7 @@ def main(argv=None):
 
     def show(kind, c, times):
         cells = ", ".join(f"T={t}: {ms:.3f} ms ({pct[(kind, *c, t)]:.0f} % of copy)" for t, ms in sorted(times.items()))
-        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps a load, {c[3]:2d} per checkpoint: {cells}")
+        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps a load, ≤ {c[3]:2d} per checkpoint: {cells}")
     train = []
     for ck in CHECKPOINTS:
         (fc, ft), (bc, bt) = best(rows, "fwd", ck), best(rows, "bwd", ck)

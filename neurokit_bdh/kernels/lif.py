@@ -17,12 +17,12 @@ associated differently): relative 1e-5 on the tests' shapes.
 
 Memory traffic (fp32, per neuron-step; the floor the issue quotes is 20 B):
 
-* forward with autograd: read x, write z (8 B) + one state checkpoint every ``chunk`` steps (16 on an
-  H100, 8 on an H200: ``TUNINGS``), 4/chunk B per state variable;
+* forward with autograd: read x, write z (8 B) + one state checkpoint every ``chunk`` steps (at most
+  20 on an H100, 8 on an H200: ``TUNINGS``), 4/chunk B per state variable;
 * backward: per chunk, newest first, load the chunk's x and ∂L/∂z, recompute h from the checkpoint
   into registers (``chunk`` values per neuron), then walk the chunk backwards writing ∂L/∂x:
   read x, read ∂L/∂z, write ∂L/∂x (12 B) + the checkpoint reads;
-* so 20.5 B (delta synapses, 16-step chunks) or 21 B (current-based) for forward+backward, instead of
+* so 20.4 B (delta synapses, 20-step chunks) or 20.8 B (current-based) for forward+backward, instead of
   24 B when the membrane trace is stored in fp32 (SpikingJelly's scheme); starting from rest (numbers
   as the initial state) the first checkpoint is the constant: not stored, and no state is read;
 * inference without autograd: read x, write z: 8 B with fp32 spikes, 5 B with ``spike_dtype=torch.uint8``
@@ -69,14 +69,15 @@ class Tuning(NamedTuple):
     load_ahead: dict  # forward kernel -> steps loaded at a time
 
 
-# From the sweep at the benchmark shapes (T=256, B=32, N=65536 and T=100, B=64, N=16384; 128–2048 neurons
-# × 1–8 warps × 8–32 steps), as a fraction of a device copy's bandwidth, 2026-11-25. H100: forward with
-# checkpoints 94 % / 92 % (4 warps per 512 neurons before: 87 % / 81 %), backward 96 % / 92 %, inference
-# with uint8 spikes 98 % / 89 %, fp32 spikes 95 % / 93 %. H200: 94 / 90, 98 / 97, 94 / 82, 94 / 91 %.
-# Several elements per thread keep more loads in flight than more warps do; 32-step chunks need more
-# registers than the 0.25 B per neuron-step they save; evict-first / streaming cache hints cost 3–6 %.
+# From sweeps at the benchmark shapes (T=256, B=32, N=65536 and T=100, B=64, N=16384; 128–2048 neurons
+# × 1–8 warps × 8–32 steps), as a fraction of a device copy's bandwidth. H100, 2026-11-26, chunks of at
+# most 20 steps (balanced: 20 at both shapes): forward with checkpoints 94.6 % / 92.2 %, backward 97.0 % /
+# 94.9 % (16-step chunks: 96.4 % / 92.0 %; 32: 93 % / 86 %, the registers of 3 × 32 values per neuron).
+# 2026-11-25: inference with uint8 spikes 98 % / 89 %, fp32 spikes 95 % / 93 %. H200 (2026-11-25, 8-step
+# chunks): 94 / 90, 98 / 97, 94 / 82, 94 / 91 %. Several elements per thread keep more loads in flight than
+# more warps do; evict-first / streaming cache hints cost 3–6 %.
 TUNINGS = {  # GPU name substring -> settings; other GPUs and the CPU interpreter use DEFAULT_TUNING
-    "H100": Tuning(16, {"fwd": (512, 2), "bwd": (128, 1), "infer": (512, 1), "infer_u8": (1024, 2),
+    "H100": Tuning(20, {"fwd": (256, 1), "bwd": (256, 2), "infer": (512, 1), "infer_u8": (1024, 2),
                         "step": (1024, 4)}, {"fwd": 16, "infer": 8, "infer_u8": 16}),
     "H200": Tuning(8, {"fwd": (1024, 8), "bwd": (512, 4), "infer": (1024, 8), "infer_u8": (1024, 2),
                        "step": (1024, 4)}, {"fwd": 8, "infer": 8, "infer_u8": 16}),
