@@ -157,12 +157,13 @@ def main(argv=None):
     for kind, c, t in (("fwd", fc, ft), ("bwd", bc, bt), ("infer", ic, it), ("infer_u8", uc, ut)):
         show(kind, c, t)
     step = K.TUNINGS[K.DEFAULT_TUNING].blocks["step"]
-    print(f"\nTUNINGS entry for {torch.cuda.get_device_name()}:\n"
-          f"    Tuning({ck}, {{\"fwd\": {fc[:2]}, \"bwd\": {bc[:2]}, \"infer\": {ic[:2]}, \"infer_u8\": {uc[:2]}, "
-          f"\"step\": {step}}},\n           {{\"fwd\": {fc[2]}, \"infer\": {ic[2]}, \"infer_u8\": {uc[2]}}})")
+    tuning = K.Tuning(ck, {"fwd": fc[:2], "bwd": bc[:2], "infer": ic[:2], "infer_u8": uc[:2], "step": step},
+                      {"fwd": fc[2], "infer": ic[2], "infer_u8": uc[2]})
+    print(f"\nTUNINGS entry for {torch.cuda.get_device_name()}:\n    {tuning}")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"device": torch.cuda.get_device_name(), "copy_GBps": copy, "rows": rows}, fh, indent=1)
+    return tuning
 
 
 if __name__ == "__main__":
