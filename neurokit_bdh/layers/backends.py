@@ -217,10 +217,8 @@ class NorseLIF(_BackendLIF):
 
 
 class NativeLIF(LIF):
-    """``layers.lif.LIF`` with the one-step ``step(x, state)`` the backend layers share."""
-
-    def step(self, x: torch.Tensor, state: LIFState):
-        return lif.step(x, state, self.coef, surrogate=self.surrogate)
+    """``layers.lif.LIF``, whose ``step(x, state)`` (the fused single-step kernel on CUDA) the backend
+    layers share."""
 
     @staticmethod
     def membrane(state: LIFState) -> torch.Tensor:
