@@ -146,7 +146,8 @@ def main(argv=None):
 
     def show(kind, c, times):
         cells = ", ".join(f"T={t}: {ms:.3f} ms ({pct[(kind, *c, t)]:.0f} % of copy)" for t, ms in sorted(times.items()))
-        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps a load, ≤ {c[3]:2d} per checkpoint: {cells}")
+        print(f"  {kind:9s} block {c[0]:4d}, {c[1]} warps, {c[2]:2d} steps a load, ≤ {c[3]:2d} per checkpoint: "
+              + cells)
     train = []
     for ck in CHECKPOINTS:
         (fc, ft), (bc, bt) = best(rows, "fwd", ck), best(rows, "bwd", ck)

@@ -185,9 +185,9 @@ def _fwd_kernel(x_ptr, z_ptr, v0_ptr, i0_ptr, vT_ptr, iT_ptr, ckv_ptr, cki_ptr, 
                 HAS_CI: tl.constexpr, SUBTRACT: tl.constexpr, SAVE: tl.constexpr, FMA: tl.constexpr,
                 CK: tl.constexpr, INIT_CONST: tl.constexpr):
     # One program per BLOCK neurons walks all T steps with v (and i) in registers, loading K steps at a
-    # time; with SAVE it writes the state every CK steps (any CK: K is about registers, CK about the
-    # backward's). INIT_CONST: every neuron starts
-    # at (v_init, i_init), nothing to read, and the backward knows the first checkpoint without reading it.
+    # time; with SAVE it writes the state every CK steps (any CK: K is set by the forward's registers, CK
+    # by the backward's). INIT_CONST: every neuron starts at (v_init, i_init): nothing to read, and the
+    # backward knows the first checkpoint without reading it.
     off = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = off < M
     if INIT_CONST:
@@ -621,11 +621,12 @@ def lif_multistep(x: torch.Tensor, v0: torch.Tensor, i0: torch.Tensor | None, co
     ``v0``/``i0``: the initial membrane and synaptic current (shape ``x.shape[1:]`` or broadcastable;
     ``i0`` may be None with delta synapses, and is returned unchanged then). Numbers (e.g. the resting
     state ``v0=p.v_leak, i0=0.0``) start every neuron there without materialising or reading a state
-    tensor (and the backward skips their first checkpoint). With autograd on and any input requiring grad, the spikes carry the ``surrogate`` gradient (``alpha`` defaults to
-    ``DEFAULT_ALPHA``) and the final state carries gradients back to ``x``, ``v0`` and ``i0``.
-    ``spike_dtype`` (default x's dtype): uint8 or bool spikes cut inference traffic from 8 to 5 B per
-    neuron-step; only float spikes can carry a gradient. ``chunk``: steps between the forward's state
-    checkpoints (default: ``balanced_chunk`` of the device's ``TUNINGS`` entry); results do not depend on it.
+    tensor (and the backward skips their first checkpoint). With autograd on and any input requiring
+    grad, the spikes carry the ``surrogate`` gradient (``alpha`` defaults to ``DEFAULT_ALPHA``) and the
+    final state carries gradients back to ``x``, ``v0`` and ``i0``. ``spike_dtype`` (default x's dtype):
+    uint8 or bool spikes cut inference traffic from 8 to 5 B per neuron-step; only float spikes can
+    carry a gradient. ``chunk``: steps between the forward's state checkpoints (default:
+    ``balanced_chunk`` of the device's ``TUNINGS`` entry); results do not depend on it.
     """
     shape, v, i = _check_inputs(x, v0, i0, coef, time_major=True, allow_const=True)
     T, M = x.shape[0], math.prod(shape)
