@@ -47,7 +47,8 @@ def test_no_softmax_scaling_is_linear_in_scale():
     s = _spikes(4, 2, 5, 8, seed=3, p=0.5)
     a1 = _strong(SpikingSelfAttention(8, n_heads=1, norm=None, seed=0, scale=0.25))
     a2 = _strong(SpikingSelfAttention(8, n_heads=1, norm=None, seed=0, scale=0.5))
-    a1(s), a2(s)
+    a1(s)
+    a2(s)
     assert a1.last_attention.max() > 0
     torch.testing.assert_close(a2.last_attention, 2 * a1.last_attention, rtol=0, atol=0)
 
@@ -62,7 +63,7 @@ def test_causal_mask_hides_future_tokens():
     assert torch.equal(out1[:, :, :4], out2[:, :, :4]) and torch.equal(a1[..., :4, :], a2[..., :4, :])
     assert not torch.equal(a1[..., 4:, :], a2[..., 4:, :])
     full = _strong(SpikingSelfAttention(8, n_heads=2, causal=False, norm=None, seed=4))
-    full(s), full(s2)
+    full(s2)
     assert not torch.equal(full.last_attention[..., :4, :], a2[..., :4, :])  # without the mask they would differ
 
 

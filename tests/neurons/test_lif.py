@@ -15,7 +15,8 @@ def simulate(p, dt, n, x=None, i_ext=None, shape=(1,)):
     for t in range(n):
         xt = torch.zeros(shape, dtype=torch.float64) if x is None else x(t)
         z, s = lif.step(xt, s, coef, i_ext=i_ext)
-        vs.append(s.v.clone()), zs.append(z.clone())
+        vs.append(s.v.clone())
+        zs.append(z.clone())
     return torch.stack(vs), torch.stack(zs)
 
 
