@@ -517,14 +517,14 @@ def _run_fwd(cfg: _Config, x, v0, i0, z, save: bool):
     """x (T, M), v0/i0 (M,) or floats -> z written; returns vT, iT, checkpoints (chunks, M) (or None)."""
     T, M = x.shape
     kind = "fwd" if save else ("infer_u8" if z.element_size() == 1 else "infer")
-    tuning = TUNINGS[tuning_key(x.device)]
-    K = tuning.load_ahead[kind]  # steps loaded at a time; checkpoints are written every cfg.chunk steps
+    key = tuning_key(x.device)
+    K = TUNINGS[key].load_ahead[kind]  # steps loaded at a time; checkpoints are written every cfg.chunk steps
     vT = x.new_empty(M)
     iT = vT if cfg.delta else x.new_empty(M)  # with delta synapses an unused stand-in
     n_ck = _cdiv(T, cfg.chunk)
     ckv = x.new_empty((n_ck, M)) if save else x  # (checkpoints, M); x is an unused stand-in pointer
     cki = x.new_empty((n_ck, M)) if save and not cfg.delta else ckv
-    block, warps = _block(tuning_key(x.device), kind, M)
+    block, warps = _block(key, kind, M)
     kern = _build(cfg.interpret)["_fwd_kernel"]
     v0p, i0p, v_init, i_init, const = _init_args(x, v0, i0)
     kern[(_cdiv(M, block),)](
